@@ -1,0 +1,24 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def run_xorjax(tmp_path):
+    """Runs ``python -m xorjax.run ARGS`` in a fresh folder (not the repo root, so the installed
+    package is what runs); returns the CompletedProcess. Its runs land in ``tmp_path/outputs``."""
+
+    def run(*args, cwd=None, timeout=600):
+        env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(tmp_path.parent / "jax-cache"))
+        env.pop("HYDRA_FULL_ERROR", None)
+        return subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd or tmp_path, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run
+
+
+def run_dirs(root, name="metrics.json"):
+    """Every run folder under ``root/outputs`` holding ``name``, oldest first."""
+    return sorted(p.parent for p in (root / "outputs").rglob(name))

@@ -1,0 +1,71 @@
+"""Section 1 of the lecture: the hand-set weights (or yours), every intermediate value, XOR or not."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from xorjax import data, io, model, report
+from xorjax.config import Config
+from xorjax.errors import XorjaxError
+
+log = logging.getLogger(__name__)
+
+
+def weights(cfg: Config) -> dict:
+    """``init=file`` loads a weights.json (any depth); otherwise ``handcrafted.W1 ... b2`` (2-2-1)."""
+    if cfg.init.name == "file":
+        return io.read_weights(cfg.init.path)
+    h = cfg.handcrafted
+    params = {k: np.asarray(getattr(h, k), dtype=np.float32) for k in ("W1", "b1", "W2", "b2")}
+    hidden = [params["b1"].shape[0]] if params["b1"].ndim == 1 else [-1]
+    for name, shape in model.param_shapes(hidden).items():
+        if params[name].shape != shape or not np.all(np.isfinite(params[name])):
+            raise XorjaxError(f"handcrafted.{name}={getattr(h, name)} is not allowed: "
+                              f"needs finite numbers of shape {list(shape)} (W as in x out lists)")
+    return params
+
+
+def check(cfg: Config) -> None:
+    weights(cfg)
+
+
+def run(cfg: Config, out: Path) -> dict:
+    params = weights(cfg)
+    yhat, hidden = model.predict(params, data.X, cfg.model.activation)
+    yhat, hidden = np.asarray(yhat), [np.asarray(h) for h in hidden]
+    log.info(report.weights(params))
+    if len(hidden) == 1:  # the lecture's worked table: z and y for each unit
+        W1, b1 = params["W1"], params["b1"]
+        header = ["x1", "x2"]
+        for j in range(W1.shape[1]):
+            header += [f"z{j + 1}", f"y{j + 1}"]
+        header += ["zhat", "yhat", "XOR"]
+        rows = []
+        for p, x in enumerate(data.X):
+            z1 = x @ W1 + b1
+            row = [int(x[0]), int(x[1])]
+            for j in range(W1.shape[1]):
+                row += [float(z1[j]), float(hidden[0][p, j])]
+            row += [float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]), float(yhat[p]), int(data.Y[p])]
+            rows.append(row)
+        log.info("\n" + report.table(header, rows))
+    else:
+        log.info("\n" + report.truth_table(data.X, hidden, yhat, data.Y))
+    is_xor = bool(np.all((yhat > 0.5) == (data.Y > 0.5)))
+    log.info("\nThese weights compute XOR." if is_xor else
+             f"\nThese weights do not compute XOR: predictions {(yhat > 0.5).astype(int).tolist()}, "
+             f"XOR is {data.Y.astype(int).tolist()}.")
+    metrics = {
+        "status": "solved" if is_xor else "unsolved",
+        "xor": is_xor,
+        "final_loss": float(model.cost(params, data.X, data.Y, cfg.model.activation, cfg.loss)),
+        "accuracy": float(model.accuracy(yhat, data.Y)),
+        "predictions": yhat.tolist(),
+        "hidden_outputs": [h.tolist() for h in hidden],
+        "hidden": [int(params[f"b{l}"].shape[0]) for l in range(1, len(params) // 2)],
+        "activation": cfg.model.activation,
+    }
+    io.write_json(out / "metrics.json", metrics)
+    io.write_json(out / "weights.json", io.weights_to_json(params))
+    return metrics

@@ -1,0 +1,84 @@
+"""Files a run leaves: JSON written atomically (temp file, then rename), weights, history."""
+
+import csv
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from xorjax import model
+from xorjax.errors import XorjaxError
+
+
+def write_json(path, obj) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, allow_nan=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def weights_to_json(params) -> dict:
+    """``{"W1": [[...]], "b1": [...], ...}`` in layer order, as plain floats."""
+    names = sorted(params, key=lambda k: (int(k[1:]), k[0] == "W"))
+    return {k: np.asarray(params[k], dtype=np.float64).tolist() for k in names}
+
+
+def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
+    """Reads a weights.json and checks it: every key, a chain of consistent shapes, finite numbers.
+
+    With ``hidden`` the shapes must be those of that model; without, the model is read from the file.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise XorjaxError(f"{setting}={path}: no such file")
+    try:
+        raw = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise XorjaxError(f"{setting}={path}: not valid JSON ({e})") from None
+    if not isinstance(raw, dict):
+        raise XorjaxError(f"{setting}={path}: expected an object with W1, b1, W2, b2, ...")
+    n = sum(1 for k in raw if k.startswith("W"))
+    params = {}
+    for l in range(1, max(n, 1) + 1):
+        for name in (f"W{l}", f"b{l}"):
+            if name not in raw:
+                raise XorjaxError(f"{setting}={path}: missing key {name!r}")
+            try:
+                params[name] = np.asarray(raw[name], dtype=np.float32)
+            except (ValueError, TypeError):
+                raise XorjaxError(f"{setting}={path}: {name} is not a rectangular list of numbers") from None
+    if hidden is None:
+        hidden = [params[f"b{l}"].shape[0] if params[f"b{l}"].ndim == 1 else -1 for l in range(1, n)]
+    expected = model.param_shapes(hidden, n_in=2)
+    for name, shape in expected.items():
+        got = params.get(name)
+        if got is None:
+            raise XorjaxError(f"{setting}={path}: missing key {name!r} for model.hidden={list(hidden)}")
+        if got.shape != shape:
+            raise XorjaxError(f"{setting}={path}: {name} has shape {list(got.shape)}, "
+                              f"the model (hidden={list(hidden)}) needs {list(shape)}")
+        if not np.all(np.isfinite(got)):
+            raise XorjaxError(f"{setting}={path}: {name} holds NaN or inf")
+    if set(params) != set(expected):
+        raise XorjaxError(f"{setting}={path}: has {n} layers, the model (hidden={list(hidden)}) has "
+                          f"{len(expected) // 2}")
+    return params
+
+
+def write_history(path, steps, loss, accuracy) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "loss", "accuracy"])
+        for s, l, a in zip(steps, loss, accuracy):
+            w.writerow([int(s), repr(float(l)), repr(float(a))])
+
+
+def finite_or_none(x: float):
+    """JSON has no NaN; a diverged run reports null."""
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -1,0 +1,47 @@
+"""Pictures (matplotlib, Agg, PNG), one module per subject; matplotlib is imported only when drawing.
+
+Every picture goes through ``figure`` and ``save`` so runs, graphs and sweeps share one look.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "image.cmap": "RdBu_r",
+}
+# One colour per meaning, everywhere: class 0 / class 1 of XOR, and the outcomes of training.
+COLORS = {"0": "#2b6cb0", "1": "#c53030", "solved": "#2f855a", "unsolved": "#718096", "diverged": "#000000",
+          "plateau": "#d69e2e", "two-stuck": "#dd6b20", "three-merged": "#805ad5", "slow": "#63b3ed"}
+
+
+@contextmanager
+def figure(*args, **kwargs):
+    """``with figure(1, 2, figsize=...) as (fig, axes):`` a styled figure, closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(*args, **kwargs)
+        try:
+            yield fig, axes
+        finally:
+            plt.close(fig)
+
+
+def save(fig, path) -> Path:
+    path = Path(path)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
