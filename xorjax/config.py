@@ -5,7 +5,7 @@ Hydra itself is imported only by ``run``; everything below it receives a ``Confi
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from xorjax import model, train
 from xorjax.errors import XorjaxError
@@ -38,9 +38,10 @@ class InitConfig:
 class HandcraftedConfig:
     """Weights for ``experiment=handcrafted`` (default: the lecture's); ``init=file`` takes precedence."""
 
-    W1: list[list[float]] = field(default_factory=lambda: LECTURE_WEIGHTS["W1"])
+    # Matrices as Any: OmegaConf cannot type nested lists; handcrafted checks them as numbers of the right shape.
+    W1: list[Any] = field(default_factory=lambda: LECTURE_WEIGHTS["W1"])
     b1: list[float] = field(default_factory=lambda: LECTURE_WEIGHTS["b1"])
-    W2: list[list[float]] = field(default_factory=lambda: LECTURE_WEIGHTS["W2"])
+    W2: list[Any] = field(default_factory=lambda: LECTURE_WEIGHTS["W2"])
     b2: list[float] = field(default_factory=lambda: LECTURE_WEIGHTS["b2"])
 
 
@@ -60,7 +61,7 @@ class Config:
 
 def _one_of(key: str, value, allowed) -> None:
     if value not in allowed:
-        raise XorjaxError(f"{key}={value} is not allowed: choose one of {', '.join(map(str, allowed))}")
+        raise XorjaxError(f"{key}={value} is not allowed: choose one of {', '.join(sorted(map(str, allowed)))}")
 
 
 def _positive(key: str, value) -> None:

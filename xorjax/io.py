@@ -24,7 +24,7 @@ def write_json(path, obj) -> None:
 
 def weights_to_json(params) -> dict:
     """``{"W1": [[...]], "b1": [...], ...}`` in layer order, as plain floats."""
-    names = sorted(params, key=lambda k: (int(k[1:]), k[0] == "W"))
+    names = sorted(params, key=lambda k: (int(k[1:]), k[0] == "b"))
     return {k: np.asarray(params[k], dtype=np.float64).tolist() for k in names}
 
 

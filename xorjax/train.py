@@ -111,8 +111,10 @@ STATUSES = ("solved", "unsolved", "diverged")
 
 
 def status(trained: Trained) -> jax.Array:
-    """Index into STATUSES: solved (accuracy 1.0), diverged (a non-finite cost or parameter), else unsolved."""
-    return jnp.where(~trained.finite, 2, jnp.where(trained.final_accuracy == 1.0, 0, 1))
+    """Index into STATUSES: solved (accuracy 1.0); diverged (a non-finite cost or parameter, or a final cost
+    ten times the starting one: gradient descent with a sane step never does that); else unsolved."""
+    diverged = ~trained.finite | (trained.final_loss > 10 * trained.loss[0])
+    return jnp.where(diverged, 2, jnp.where(trained.final_accuracy == 1.0, 0, 1))
 
 
 @partial(jax.jit, static_argnames=("hidden", "init"))
@@ -130,7 +132,8 @@ def init_starts(seeds, hidden, init: str = "normal", scale=1.0) -> dict:
 @partial(jax.jit, static_argnames="spec")
 def train_starts(params, lrs, X, Y, spec: Spec):
     """Trains starts laid out with the start axis last; returns (final params, start axis last), Trained."""
-    trained = train_layers(model.unstack(params), jnp.asarray(lrs, jnp.float32), X, Y, spec)
+    dtype = jax.tree.leaves(params)[0].dtype  # float64 params (tests) train in float64
+    trained = train_layers(model.unstack(params), jnp.asarray(lrs, dtype), X, Y, spec)
     final = model.stack(trained.layers)
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v), axis=tuple(range(v.ndim - 1)))
                                 for v in final.values()]), axis=0)

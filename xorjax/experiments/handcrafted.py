@@ -17,7 +17,13 @@ def weights(cfg: Config) -> dict:
     if cfg.init.name == "file":
         return io.read_weights(cfg.init.path)
     h = cfg.handcrafted
-    params = {k: np.asarray(getattr(h, k), dtype=np.float32) for k in ("W1", "b1", "W2", "b2")}
+    params = {}
+    for k in ("W1", "b1", "W2", "b2"):
+        try:
+            params[k] = np.asarray(getattr(h, k), dtype=np.float32)
+        except (ValueError, TypeError):
+            raise XorjaxError(f"handcrafted.{k}={getattr(h, k)} is not allowed: needs numbers "
+                              "(W as in x out nested lists)") from None
     hidden = [params["b1"].shape[0]] if params["b1"].ndim == 1 else [-1]
     for name, shape in model.param_shapes(hidden).items():
         if params[name].shape != shape or not np.all(np.isfinite(params[name])):

@@ -1,0 +1,102 @@
+"""The lecture's network: hand-set weights, the cost, its gradient (checked by finite differences)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from xorjax import data, model
+from xorjax.config import LECTURE_WEIGHTS
+
+
+def lecture_params(dtype=np.float32):
+    return {k: np.asarray(v, dtype) for k, v in LECTURE_WEIGHTS.items()}
+
+
+def test_data_is_xor_in_the_lectures_order():
+    np.testing.assert_array_equal(data.X, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(data.Y, [0, 1, 1, 0])
+    assert data.X.dtype == data.Y.dtype == np.float32
+
+
+def test_handcrafted_weights_give_the_lectures_outputs():
+    yhat, (hidden,) = model.predict(lecture_params(), data.X)
+    np.testing.assert_allclose(yhat, [0.0112, 0.9949, 0.9949, 0.0244], atol=5e-4)
+    # Hidden 1 is AND, hidden 2 is NOR; worked example (0,0): sigma(-8) ~ 0, sigma(3) ~ 1.
+    np.testing.assert_array_equal(np.asarray(hidden) > 0.5, [[0, 1], [0, 0], [0, 0], [1, 0]])
+    np.testing.assert_allclose(hidden[0], [1 / (1 + np.exp(8)), 1 / (1 + np.exp(-3))], rtol=1e-6)
+    assert float(model.accuracy(yhat, data.Y)) == 1.0
+
+
+@pytest.mark.parametrize("hidden", [[], [2], [3], [10, 10, 10]])
+def test_param_shapes_follow_the_layer_sizes(hidden):
+    params = model.init_params(jax.random.PRNGKey(0), hidden)
+    sizes = [2, *hidden, 1]
+    assert list(params) == [n for l in range(1, len(sizes)) for n in (f"W{l}", f"b{l}")]
+    for l in range(1, len(sizes)):
+        assert params[f"W{l}"].shape == (sizes[l - 1], sizes[l])
+        assert params[f"b{l}"].shape == (sizes[l],)
+    yhat, hiddens = model.predict(params, data.X)
+    assert yhat.shape == (4,) and [h.shape for h in hiddens] == [(4, n) for n in hidden]
+
+
+def test_init_normal_and_uniform_scales():
+    W = model.init_params(jax.random.PRNGKey(1), [2000])["W1"]
+    assert abs(float(W.std()) - 1.0) < 0.03
+    W = model.init_params(jax.random.PRNGKey(1), [2000], "normal", 0.5)["W1"]
+    assert abs(float(W.std()) - 0.5) < 0.015
+    U = model.init_params(jax.random.PRNGKey(1), [2000], "uniform", 1.0)["W1"]
+    assert -1.0 <= float(U.min()) < -0.99 and 0.99 < float(U.max()) <= 1.0
+
+
+def numpy_cost(params, loss):
+    h = data.X.astype(np.float64)
+    n = len(params) // 2
+    for l in range(1, n + 1):
+        z = h @ params[f"W{l}"] + params[f"b{l}"]
+        h = 1 / (1 + np.exp(-z))
+    yhat, y = h[:, 0], data.Y.astype(np.float64)
+    if loss == "bce":
+        return np.mean(-(y * np.log(yhat) + (1 - y) * np.log(1 - yhat)))
+    return np.mean((yhat - y) ** 2)
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_cost_matches_the_labs_formula(loss):
+    params = model.init_params(jax.random.PRNGKey(3), [2])
+    p64 = {k: np.asarray(v, np.float64) for k, v in params.items()}
+    np.testing.assert_allclose(float(model.cost(params, data.X, data.Y, loss=loss)), numpy_cost(p64, loss), rtol=1e-5)
+
+
+def test_bce_stays_finite_where_the_naive_formula_gives_inf():
+    params = {k: 100.0 * v for k, v in lecture_params().items()}  # outputs round to exactly 0 or 1 in float32
+    params["b2"] = -params["b2"] * 10  # and now confidently wrong
+    assert np.isfinite(float(model.cost(params, data.X, data.Y)))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_grad_equals_central_finite_differences_in_float64(activation, loss):
+    with jax.enable_x64(True):
+        params = {k: jnp.asarray(v, jnp.float64) for k, v in model.init_params(jax.random.PRNGKey(7), [3]).items()}
+        X, Y = jnp.asarray(data.X, jnp.float64), jnp.asarray(data.Y, jnp.float64)
+        f = lambda p: model.cost(p, X, Y, activation, loss)
+        grads = jax.grad(f)(params)
+        h = 1e-6
+        for name, value in params.items():
+            flat = np.asarray(value).ravel()
+            for i in range(flat.size):
+                e = np.zeros_like(flat)
+                e[i] = h
+                plus = {**params, name: jnp.asarray((flat + e).reshape(value.shape))}
+                minus = {**params, name: jnp.asarray((flat - e).reshape(value.shape))}
+                numeric = (float(f(plus)) - float(f(minus))) / (2 * h)
+                assert float(np.asarray(grads[name]).ravel()[i]) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+
+
+def test_units_form_round_trips_with_a_start_axis():
+    params = {k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
+              for k, v in model.init_params(jax.random.PRNGKey(0), [3, 2]).items()}
+    back = model.stack(model.unstack(params))
+    for k in params:
+        np.testing.assert_array_equal(back[k], params[k])

@@ -1,0 +1,118 @@
+"""Training: the scanned run against an independent NumPy implementation and a step-by-step loop."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from xorjax import data, model, train
+
+CHECKPOINTS = [0, 1, 10, 100, 1000, 10000]
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def numpy_sgd(params, steps, lr, dtype):
+    """Lab 9-2 in plain NumPy, gradients derived by hand: full-batch SGD on the BCE cost of a 2-2-1 net."""
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype) for k in ("W1", "b1", "W2", "b2"))
+    X, y = data.X.astype(dtype), data.Y.astype(dtype)[:, None]
+    costs = {}
+    for step in range(steps):
+        h = sigmoid(X @ W1 + b1)
+        yhat = sigmoid(h @ W2 + b2)
+        if step in CHECKPOINTS:
+            costs[step] = float(np.mean(-(y * np.log(yhat) + (1 - y) * np.log(1 - yhat))))
+        dz2 = (yhat - y) / len(X)          # d cost / d z2 for sigmoid + BCE
+        dz1 = (dz2 @ W2.T) * h * (1 - h)   # chain rule through the hidden sigmoid
+        W2, b2 = W2 - lr * h.T @ dz2, b2 - lr * dz2.sum(0)
+        W1, b1 = W1 - lr * X.T @ dz1, b1 - lr * dz1.sum(0)
+    yhat = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, 0]
+    return costs, yhat
+
+
+START = {"W1": [[0.5, -1.0], [-0.8, 1.2]], "b1": [0.1, -0.2], "W2": [[1.1], [-0.7]], "b2": [0.05]}
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 1e-5)])
+def test_sgd_matches_an_independent_numpy_implementation(dtype, rtol):
+    expected, yhat_np = numpy_sgd(START, 10001, 0.1, np.float64)
+    with jax.enable_x64(dtype == np.float64):
+        params = {k: np.asarray(v, dtype) for k, v in START.items()}
+        spec = train.Spec(steps=10001, log_every=1)
+        final, trained = train.train_one(params, 0.1, data.X.astype(dtype), data.Y.astype(dtype), spec)
+        yhat, _ = model.predict(final, data.X.astype(dtype))
+    for step in CHECKPOINTS:
+        assert float(trained.loss[step]) == pytest.approx(expected[step], rel=rtol), step
+    np.testing.assert_allclose(yhat, yhat_np, rtol=rtol)
+    assert int(train.status(trained)) == 0 and expected[10000] < 0.05  # this start learns XOR
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("batch", ["full", "online"])
+def test_scan_equals_a_python_loop_of_the_same_update(optimizer, batch):
+    with jax.enable_x64(True):
+        params = {k: jnp.asarray(v, jnp.float64) for k, v in START.items()}
+        X, Y = jnp.asarray(data.X, jnp.float64), jnp.asarray(data.Y, jnp.float64)
+        steps, lr = 300, 0.05
+        spec = train.Spec(steps=steps, log_every=7, optimizer=optimizer, batch=batch)
+        final, trained = train.train_one(params, lr, X, Y, spec)
+
+        opt = train.make_optimizer(optimizer, lr)
+        state, p, losses = opt.init(params), params, []
+        grad = jax.jit(jax.value_and_grad(model.cost))
+        for _ in range(steps):
+            losses.append(float(model.cost(p, X, Y)))
+            batches = [(X, Y)] if batch == "full" else [(X[i:i + 1], Y[i:i + 1]) for i in range(4)]
+            for xb, yb in batches:
+                _, g = grad(p, xb, yb)
+                updates, state = opt.update(g, state, p)
+                p = optax.apply_updates(p, updates)
+    for k in params:
+        np.testing.assert_allclose(final[k], p[k], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(trained.loss, [losses[s] for s in train.record_steps(steps, 7)], rtol=1e-10)
+
+
+def test_history_keeps_every_log_every_step():
+    assert train.record_steps(10001, 1000) == list(range(0, 10001, 1000))
+    assert train.record_steps(5, 2) == [0, 2, 4]
+    params = model.init_params(jax.random.PRNGKey(0), [2])
+    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=25, log_every=10))
+    _, every = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=25, log_every=1))
+    np.testing.assert_array_equal(trained.loss, np.asarray(every.loss)[[0, 10, 20]])
+
+
+def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
+    seeds = [0, 1, 2, 3, 4, 5, 6, 7]
+    spec = train.Spec(steps=2001, log_every=500)
+    many = train.init_starts(seeds, [2])
+    final_many, trained_many = train.train_starts(many, np.full(len(seeds), 0.1), data.X, data.Y, spec)
+    for i in (0, 5):
+        one = {k: v[..., 0] for k, v in train.init_starts([seeds[i]], [2]).items()}
+        final, trained = train.train_one(one, 0.1, data.X, data.Y, spec)
+        for k in final:
+            np.testing.assert_array_equal(final[k], final_many[k][..., i])
+        np.testing.assert_array_equal(trained.loss, trained_many.loss[:, i])
+
+
+@pytest.mark.parametrize("lr", [1000.0, 1e38])
+def test_a_huge_learning_rate_is_reported_as_diverged_not_raised(lr):
+    params = model.init_params(jax.random.PRNGKey(0), [2])
+    _, trained = train.train_one(params, lr, data.X, data.Y, train.Spec(steps=500, log_every=10))
+    assert train.STATUSES[int(train.status(trained))] == "diverged"
+    assert float(trained.final_loss) > 10 * float(trained.loss[0])
+
+
+def test_a_nan_anywhere_is_reported_as_diverged():
+    params = model.init_params(jax.random.PRNGKey(0), [2])
+    params["b2"] = params["b2"].at[0].set(np.nan)
+    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=20, log_every=10))
+    assert not bool(trained.finite) and train.STATUSES[int(train.status(trained))] == "diverged"
+
+
+def test_logistic_regression_cannot_learn_xor():
+    params = model.init_params(jax.random.PRNGKey(0), [])
+    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec())
+    assert float(trained.final_accuracy) <= 0.75 and int(train.status(trained)) != 0
