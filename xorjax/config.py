@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from xorjax import model, train
+from xorjax import derivatives, devices, model, train
 from xorjax.errors import XorjaxError
 
 LECTURE_WEIGHTS = {"W1": [[5.0, -7.0], [5.0, -7.0]], "b1": [-8.0, 3.0], "W2": [[-11.0], [-11.0]], "b2": [6.0]}
@@ -46,6 +46,61 @@ class HandcraftedConfig:
 
 
 @dataclass
+class LoggerConfig:
+    """What a run leaves besides its numbers: TensorBoard event files, pictures, a progress bar."""
+
+    tensorboard: bool = True  # events.out.tfevents.* in the run folder: `tensorboard --logdir outputs`
+    plots: bool = True        # PNG pictures in the run folder
+    progress: bool = True     # a bar on long work, when a person watches a terminal (never in parallel jobs)
+
+
+@dataclass
+class DerivativesConfig:
+    """``experiment=derivatives``: the point the lecture's derivatives are taken at, its step h, the h table."""
+
+    x: float = 2.0
+    y: float = 3.0
+    h: float = 0.01      # the lecture's step in (f(x + h) - f(x)) / h
+    table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.derivatives.BY_KEY)
+    decades: int = 8     # that table's h = 1e-1 ... 1e-<decades>
+
+
+@dataclass
+class BackpropConfig:
+    """``experiment=backprop``: the inputs of the lecture's three graphs, and optionally a graph of yours."""
+
+    wxb: dict[str, float] = field(default_factory=lambda: {"w": -2.0, "x": 5.0, "b": 3.0})
+    xyz: dict[str, float] = field(default_factory=lambda: {"x": -2.0, "y": 5.0, "z": -4.0})
+    neuron: dict[str, float] = field(
+        default_factory=lambda: {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0})
+    expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/expression.py)
+    # its variables' values, e.g. {x: 1, y: 2}; untyped, because a typed empty dict refuses new keys
+    inputs: Any = None
+
+
+@dataclass
+class BasinConfig:
+    """``experiment=basin``: two initial parameters varied over a grid around one start (``seed``)."""
+
+    x: str = "W1.0.0"   # the parameter along the picture's x axis: W<l>.<i>.<j> or b<l>.<j>, 0-based
+    y: str = "W1.1.0"   # ... and along its y axis (W1.1.0 is W1[1][0]: input x2 -> hidden unit 1)
+    size: int = 256     # pixels per side: size x size starts
+    span: float = 4.0   # each goes from its base value - span to base value + span
+
+
+@dataclass
+class SweepConfig:
+    """Many starts trained at once: ``experiment=sweep``, ``rhw1986`` and ``basin``."""
+
+    seeds: int = 1000   # starts per setting: seeds seed, seed + 1, ..., seed + seeds - 1
+    lrs: Optional[list[float]] = None          # learning rates (default: [optimizer.lr])
+    init_scales: Optional[list[float]] = None  # init.stddev (normal) or init.limit (uniform) values (default: its own)
+    chunk: int = 8192   # starts per core per compiled call: amortises a call, yet stays in the core's cache
+    stop_sse: Optional[float] = None  # stop a start once sum_p (yhat_p - y_p)^2 < this (with loss=sse; rhw1986)
+    basin: BasinConfig = field(default_factory=BasinConfig)
+
+
+@dataclass
 class Config:
     seed: int = 0
     steps: int = 10001
@@ -53,10 +108,16 @@ class Config:
     batch: str = "full"
     log_every: int = 1000
     cache: bool = True  # JAX's persistent compilation cache, so repeated runs skip compiling
+    device: str = "auto"  # auto: one network on the CPU, sweeps on a GPU if any | cpu | gpu (xorjax/devices.py)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     init: InitConfig = field(default_factory=InitConfig)
     handcrafted: HandcraftedConfig = field(default_factory=HandcraftedConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    grad: str = "auto"  # auto: jax.grad; manual: the chain rule written out (xorjax/backprop.py)
+    derivatives: DerivativesConfig = field(default_factory=DerivativesConfig)
+    backprop: BackpropConfig = field(default_factory=BackpropConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
 
 
 def _one_of(key: str, value, allowed) -> None:
@@ -89,10 +150,68 @@ def validate(cfg: Config) -> Config:
         raise XorjaxError(f"log_every={cfg.log_every} is not allowed: must be an integer >= 1")
     if cfg.init.name == "file" and not cfg.init.path:
         raise XorjaxError("init=file needs init.path=<a weights.json>")
+    _one_of("grad", cfg.grad, train.GRADS)
+    _one_of("device", cfg.device, devices.DEVICES)
+    _validate_lecture(cfg)
+    _validate_sweep(cfg)
     return cfg
+
+
+def _validate_lecture(cfg: Config) -> None:
+    """The settings of ``experiment=derivatives`` and ``experiment=backprop``."""
+    d = cfg.derivatives
+    for key in ("x", "y"):
+        if not math.isfinite(getattr(d, key)):
+            raise XorjaxError(f"derivatives.{key}={getattr(d, key)} is not allowed: must be a finite number")
+    _positive("derivatives.h", d.h)
+    _one_of("derivatives.table", d.table, derivatives.BY_KEY)
+    if not 1 <= d.decades <= 15:
+        raise XorjaxError(f"derivatives.decades={d.decades} is not allowed: must be an integer in 1..15")
+    inputs = cfg.backprop.inputs
+    if inputs is not None and not isinstance(inputs, dict):
+        raise XorjaxError(f"backprop.inputs={inputs} is not allowed: give a name: number for each variable of "
+                          "backprop.expr, e.g. backprop.inputs={x: 1, y: 2}")
+    defaults = BackpropConfig()
+    for key in ("wxb", "xyz", "neuron", "inputs"):
+        values = getattr(cfg.backprop, key) or {}
+        if key != "inputs" and sorted(values) != sorted(getattr(defaults, key)):
+            raise XorjaxError(f"backprop.{key}={dict(values)} is not allowed: give the numbers "
+                              f"{', '.join(getattr(defaults, key))}")
+        for name, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise XorjaxError(f"backprop.{key}.{name}={v} is not allowed: must be a finite number")
+
+
+def _validate_sweep(cfg: Config) -> None:
+    """The settings of ``sweep.*`` (the basin's parameter names are checked by that experiment)."""
+    sw = cfg.sweep
+    if sw.seeds < 1:
+        raise XorjaxError(f"sweep.seeds={sw.seeds} is not allowed: must be an integer >= 1")
+    for key in ("lrs", "init_scales"):
+        values = getattr(sw, key)
+        if values is not None and (not values or not all(math.isfinite(v) and v > 0 for v in values)):
+            raise XorjaxError(f"sweep.{key}={list(values)} is not allowed: give a non-empty list of finite "
+                              "numbers > 0, e.g. [0.1,1.0]")
+    if sw.chunk < 1:
+        raise XorjaxError(f"sweep.chunk={sw.chunk} is not allowed: must be an integer >= 1")
+    if sw.stop_sse is not None:
+        _positive("sweep.stop_sse", sw.stop_sse)
+        if cfg.loss != "sse":
+            raise XorjaxError(f"sweep.stop_sse={sw.stop_sse} is not allowed with loss={cfg.loss}: the stop "
+                              "criterion is a sum of squared errors, so it needs loss=sse")
+    if sw.basin.size < 2:
+        raise XorjaxError(f"sweep.basin.size={sw.basin.size} is not allowed: must be an integer >= 2")
+    _positive("sweep.basin.span", sw.basin.span)
 
 
 def train_spec(cfg: Config) -> train.Spec:
     return train.Spec(steps=cfg.steps, log_every=cfg.log_every, activation=cfg.model.activation,
                       loss=cfg.loss, optimizer=cfg.optimizer.name, batch=cfg.batch,
-                      momentum=cfg.optimizer.momentum)
+                      momentum=cfg.optimizer.momentum, grad=cfg.grad, stop_below=stop_below(cfg))
+
+
+def stop_below(cfg: Config) -> float:
+    """``sweep.stop_sse`` as a bound on the cost: with loss=sse the cost is the mean over the four patterns
+    of 1/2 (yhat - y)^2, i.e. the sum of squared errors / 8. It applies to a single run too, so that start i
+    of a sweep can be replayed alone."""
+    return cfg.sweep.stop_sse / 8 if cfg.sweep.stop_sse is not None else 0.0

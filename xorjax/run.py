@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf, open_dict
 
+from xorjax import devices
 from xorjax.config import Config, validate
 from xorjax.errors import XorjaxError
 
@@ -54,6 +55,7 @@ def experiment(name: str):
 
 def prepare(cfg, name: str) -> Config:
     s = settings(cfg)
+    devices.check(s.device)
     check = getattr(experiment(name), "check", None)
     if check:
         check(s)
@@ -116,7 +118,10 @@ def _app(cfg) -> None:
         s = prepare(cfg, name)
         if s.cache:
             _enable_compilation_cache()
-        experiment(name).run(s, out)
+        # A submitit job's cpus_per_task is its share of the machine (SLURM enforces it, submitit_local not).
+        cores = HydraConfig.get().launcher.get("cpus_per_task")
+        with devices.use(s.device, many_starts=name in devices.MANY_STARTS, cores=cores):
+            experiment(name).run(s, out)
     except XorjaxError as e:
         print(f"xorjax: {e}", file=sys.stderr)
         sys.exit(2)

@@ -8,6 +8,7 @@ import numpy as np
 from xorjax import data, io, model, report
 from xorjax.config import Config
 from xorjax.errors import XorjaxError
+from xorjax.plots import training as pictures
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +75,7 @@ def run(cfg: Config, out: Path) -> dict:
     }
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(params))
+    if cfg.logger.plots:  # the decision surface and the hidden space of these weights
+        for note in pictures.draw_run(out, params, cfg.model.activation)[1]:
+            log.info(note)
     return metrics

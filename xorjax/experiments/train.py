@@ -1,13 +1,16 @@
 """Lab 9-2: train the network (any hidden sizes) by gradient descent and show what it learned."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from xorjax import config, data, io, model, report, train
+from xorjax import config, data, devices, io, model, report, tensorboard, train
 from xorjax.config import Config
+from xorjax.plots import painter
+from xorjax.plots import training as pictures
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +34,34 @@ def describe(cfg: Config) -> str:
             "file": cfg.init.path}[cfg.init.name]
     return (f"net 2-{'-'.join(map(str, cfg.model.hidden))}{'-' if cfg.model.hidden else ''}1 "
             f"{cfg.model.activation} | {opt.name} lr={opt.lr} | {cfg.loss} | {cfg.batch} batch | "
-            f"{cfg.steps} steps | init {init} | seed {cfg.seed}")
+            f"{cfg.steps} steps | init {init} | seed {cfg.seed}"
+            + (" | gradients by hand (grad=manual)" if cfg.grad == "manual" else ""))
 
 
-def fit(cfg: Config):
-    """Trains from the configured start; returns (initial params, final params, per-run result)."""
+def fit(cfg: Config, record_weights: bool = False):
+    """Trains from the configured start; returns (initial params, final params, per-run result).
+
+    ``record_weights`` also keeps the parameters at every recorded step (``trained.weights``).
+    """
     params = initial_params(cfg)
-    final, trained = train.train_one(params, cfg.optimizer.lr, data.X, data.Y, config.train_spec(cfg))
+    spec = config.train_spec(cfg)._replace(record_weights=record_weights)
+    final, trained = train.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
     return params, jax.device_get(final), jax.device_get(trained)
 
 
 def run(cfg: Config, out: Path) -> dict:
+    # The painter's helpers load matplotlib while this process trains (see plots.painter).
+    with painter.start(None if cfg.logger.plots else 0) as helpers:
+        return train_and_report(cfg, out, helpers)
+
+
+def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
+    """The run itself; ``helpers`` (a ``plots.painter.Painter``) draw its pictures, or this process does."""
     log.info(describe(cfg))
-    _, final, trained = fit(cfg)
+    _, final, trained = fit(cfg, record_weights=cfg.logger.plots or cfg.logger.tensorboard)
     steps = train.record_steps(cfg.steps, cfg.log_every)
+    # The pictures are drawn (by the helpers) while this process reports and writes its files and events.
+    pictures_drawn = draw_pictures(cfg, out, steps, final, trained, helpers) if cfg.logger.plots else None
     log.info(report.table(["step", "cost", "accuracy"],
                           [[s, float(l), float(a)] for s, l, a in zip(steps, trained.loss, trained.accuracy)]))
     status = train.STATUSES[int(train.status(trained))]
@@ -60,8 +77,51 @@ def run(cfg: Config, out: Path) -> dict:
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(final))
     io.write_history(out / "history.csv", steps, trained.loss, trained.accuracy)
+    if cfg.logger.tensorboard:
+        write_events(cfg, out, steps, trained, metrics)
+    if pictures_drawn is not None:
+        for note in pictures_drawn():
+            log.info(note)
     log.info(f"\nwrote {out}")
     return metrics
+
+
+HISTOGRAM_RECORDS = 101  # TensorBoard shows a few hundred histograms per tag at most; more only cost time
+
+
+def outputs_over_training(weights: dict, activation: str):
+    """Each hidden layer's output and yhat on the four patterns at every recorded step."""
+    # One call per record reuses the predict the run has compiled already; a vmap would trace and compile
+    # a new program, which costs more than the few records it serves.
+    outputs = [model.predict({k: v[i] for k, v in weights.items()}, data.X, activation)
+               for i in range(len(next(iter(weights.values()))))]
+    yhat = np.stack([np.asarray(y) for y, _ in outputs])
+    return yhat, [np.stack([np.asarray(h[l]) for _, h in outputs]) for l in range(len(outputs[0][1]))]
+
+
+def draw_pictures(cfg: Config, out: Path, steps, final, trained, helpers=None):
+    """Starts drawing the run's pictures; returns a function that waits for them and returns one-line notes
+    on those that could not be drawn."""
+    jobs, notes = pictures.run_jobs(final, cfg.model.activation, steps, trained.loss, trained.accuracy,
+                                    trained.weights)
+    pool = ThreadPoolExecutor(1)  # only waits on the helpers, or draws here when there are none
+    drawing = pool.submit(pictures.draw, out, jobs, painter=helpers)
+    pool.shutdown(wait=False)
+    return lambda: notes + drawing.result()[1]
+
+
+def write_events(cfg: Config, out: Path, steps, trained, metrics: dict) -> None:
+    """Lab 9-4's TensorBoard events: cost, accuracy, histograms of every weight and layer output, hparams."""
+    keep = np.unique(np.linspace(0, len(steps) - 1, min(len(steps), HISTOGRAM_RECORDS)).round().astype(int))
+    weights = {k: np.asarray(v)[keep] for k, v in trained.weights.items()}
+    yhat, hidden = outputs_over_training(weights, cfg.model.activation)
+    tensorboard.write_run(
+        out, steps, trained.loss, trained.accuracy,
+        histograms=[int(steps[i]) for i in keep], weights=weights, layers=hidden, yhat=yhat,
+        hparams={k: metrics[k] for k in ("hidden", "activation", "loss", "optimizer", "lr", "batch", "init",
+                                         "seed", "steps")},
+        metrics={"final_cost": metrics["final_loss"], "accuracy": metrics["accuracy"],
+                 "solved_at": metrics["solved_at"]})
 
 
 def summarise(cfg: Config, final, trained, status: str) -> dict:
@@ -81,4 +141,6 @@ def summarise(cfg: Config, final, trained, status: str) -> dict:
         "lr": cfg.optimizer.lr,
         "batch": cfg.batch,
         "init": cfg.init.name,
+        "grad": cfg.grad,
+        "device": devices.describe(),  # what it computed on (device=auto picks the CPU here)
     }

@@ -21,7 +21,9 @@ STYLE = {
 }
 # One colour per meaning, everywhere: class 0 / class 1 of XOR, and the outcomes of training.
 COLORS = {"0": "#2b6cb0", "1": "#c53030", "solved": "#2f855a", "unsolved": "#718096", "diverged": "#000000",
-          "plateau": "#d69e2e", "two-stuck": "#dd6b20", "three-merged": "#805ad5", "slow": "#63b3ed"}
+          "plateau": "#d69e2e", "two-stuck": "#dd6b20", "three-merged": "#805ad5", "slow": "#63b3ed",
+          # a computational graph's edges: the value going forward, the gradient coming back
+          "value": "#2f855a", "gradient": "#c53030"}
 
 
 @contextmanager
@@ -40,8 +42,11 @@ def figure(*args, **kwargs):
             plt.close(fig)
 
 
-def save(fig, path) -> Path:
+def save(fig, path, tight: bool = True) -> Path:
+    """Writes the PNG. ``tight=False`` keeps the margins the picture set itself: tight_layout measures
+    every label first, which costs about a third of a small picture's time."""
     path = Path(path)
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(path)
     return path

@@ -1,0 +1,146 @@
+"""Every picture a run leaves is drawn here at least once, and the numbers behind them are the lecture's."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_dirs
+from xorjax import config, data, model, train
+from xorjax.plots import painter
+from xorjax.plots import training as pictures
+
+LECTURE = {k: np.asarray(v, np.float32) for k, v in config.LECTURE_WEIGHTS.items()}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_picture(path, size=None):
+    """A real PNG of some substance (not an empty canvas), of the expected pixel size."""
+    assert path.read_bytes()[:8] == PNG
+    assert path.stat().st_size > 15_000
+    with Image.open(path) as im:
+        im.verify()
+    if size:
+        with Image.open(path) as im:
+            assert im.size == size
+
+
+def start(hidden, seed=0):
+    return {k: np.asarray(v)[..., 0] for k, v in train.init_starts([seed], hidden).items()}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    spec = train.Spec(steps=3001, log_every=500, record_weights=True)
+    final, t = train.train_one(start([2]), 0.1, data.X, data.Y, spec)
+    return {k: np.asarray(v) for k, v in final.items()}, t, train.record_steps(3001, 500)
+
+
+def test_the_surface_grid_passes_through_the_four_patterns_with_the_lectures_outputs():
+    xs, z = pictures.surface_grid(LECTURE)
+    i0, i1 = int(np.argmin(abs(xs - 0))), int(np.argmin(abs(xs - 1)))
+    assert (xs[i0], xs[i1]) == (0, 1)
+    # z[row = x2, column = x1]; the lecture's outputs 0.0112, 0.9949, 0.9949, 0.0244.
+    got = [z[i0, i0], z[i1, i0], z[i0, i1], z[i1, i1]]
+    assert got == pytest.approx([0.0112, 0.9949, 0.9949, 0.0244], abs=1e-4)
+
+
+def test_the_hidden_view_is_the_lectures_hidden_layer():
+    view = pictures.hidden_view(LECTURE)
+    sig = lambda z: 1 / (1 + np.exp(-np.float64(z)))
+    assert view["H"] == pytest.approx(np.array([[sig(-8), sig(3)], [sig(-3), sig(-4)], [sig(-3), sig(-4)],
+                                                [sig(2), sig(-11)]]), abs=1e-6)
+    assert list(view["w"]) == [-11, -11] and view["b"] == 6 and view["layer"] == 1
+
+
+def test_a_trained_run_leaves_all_four_pictures(tmp_path, trained):
+    final, t, steps = trained
+    files, notes = pictures.draw_run(tmp_path, final, "sigmoid", steps, t.loss, t.accuracy, t.weights)
+    assert notes == []
+    assert [f.name for f in files] == ["history.png", "decision_surface.png", "hidden_space.png", "weights.png"]
+    assert_picture(tmp_path / "history.png", (1080, 432))
+    assert_picture(tmp_path / "decision_surface.png", (648, 552))
+    assert_picture(tmp_path / "hidden_space.png", (648, 552))
+    assert_picture(tmp_path / "weights.png", (1008, 744))
+
+
+def test_recorded_weights_are_the_parameters_each_recorded_cost_was_taken_at(trained):
+    _, t, steps = trained
+    assert {k: v.shape for k, v in t.weights.items()} == {"W1": (7, 2, 2), "b1": (7, 2), "W2": (7, 2, 1),
+                                                          "b2": (7, 1)}
+    assert np.array_equal(t.weights["W1"][0], start([2])["W1"])
+    for i in (0, 3, 6):
+        params = {k: v[i] for k, v in t.weights.items()}
+        assert float(model.cost(params, data.X, data.Y)) == pytest.approx(float(t.loss[i]), rel=1e-5)
+
+
+@pytest.mark.parametrize("hidden", [[1], [5], [3, 4]], ids=["one-unit", "wide-principal-plane", "deep"])
+def test_the_hidden_space_is_drawn_for_any_width_and_depth(tmp_path, hidden):
+    view = pictures.hidden_view(start(hidden), "tanh")
+    assert view["H"].shape == (4, hidden[-1]) and view["layer"] == len(hidden)
+    assert_picture(pictures.hidden_space(tmp_path / "hidden_space.png", **view))
+
+
+def test_the_weights_of_a_deeper_net_over_training(tmp_path):
+    rng = np.random.default_rng(0)
+    shapes = {"W1": (2, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 1), "b3": (1,)}
+    weights = {k: np.cumsum(rng.normal(size=(21, *s)), axis=0) for k, s in shapes.items()}
+    assert_picture(pictures.weights_over_training(tmp_path / "w.png", range(0, 2100, 100), weights),
+                   (int(3 * 4.2 * 120), 744))
+
+
+def test_without_a_hidden_layer_the_hidden_space_is_skipped_with_a_note(tmp_path):
+    files, notes = pictures.draw_run(tmp_path, start([]))
+    assert [f.name for f in files] == ["decision_surface.png"]
+    assert notes == ["hidden_space: skipped, the model has no hidden layer"]
+
+
+def test_diverged_weights_are_skipped_with_a_note(tmp_path):
+    params = dict(LECTURE, W2=np.array([[np.nan], [1.0]], np.float32))
+    files, notes = pictures.draw_run(tmp_path, params, steps=[0, 1], loss=[0.7, np.nan], accuracy=[0.5, 0.5])
+    assert [f.name for f in files] == ["history.png"]
+    assert notes == [f"{n}: skipped, the weights are not finite (training diverged)"
+                     for n in ("decision_surface", "hidden_space")]
+
+
+def test_a_picture_that_fails_is_a_note_not_a_crash(tmp_path, monkeypatch):
+    def broken(path, **kwargs):
+        raise ValueError("no room")
+
+    monkeypatch.setattr(pictures, "hidden_space", broken)
+    files, notes = pictures.draw_run(tmp_path, LECTURE)
+    assert [f.name for f in files] == ["decision_surface.png"]
+    assert notes == ["hidden_space: skipped, drawing failed (ValueError: no room)"]
+
+
+def test_the_painter_draws_in_a_helper_process_what_this_process_would(tmp_path, trained):
+    final, t, steps = trained
+    jobs, _ = pictures.run_jobs(final, "sigmoid", steps, t.loss, t.accuracy, t.weights)
+    with painter.start(workers=2) as p:
+        assert len(p.procs) == 2
+        files, notes = pictures.draw(tmp_path, jobs, prefix="helper_", painter=p)
+    assert notes == [] and [f.name for f in files] == [f"helper_{n}.png" for n in jobs]
+    pictures.draw(tmp_path, jobs, prefix="here_")
+    for name in jobs:  # the same picture, pixel for pixel
+        with Image.open(tmp_path / f"helper_{name}.png") as a, Image.open(tmp_path / f"here_{name}.png") as b:
+            assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
+    jobs, _ = pictures.run_jobs(LECTURE)
+    with painter.start(workers=1) as p:
+        p.procs[0].kill()
+        files, notes = pictures.draw(tmp_path, jobs, painter=p)
+    assert notes == [] and [f.name for f in files] == ["decision_surface.png", "hidden_space.png"]
+
+
+@pytest.mark.slow
+def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_events(run_xorjax, tmp_path):
+    r = run_xorjax("experiment=handcrafted")
+    assert r.returncode == 0, r.stderr
+    r = run_xorjax("steps=11", "log_every=5", "logger.plots=false", "logger.tensorboard=false")
+    assert r.returncode == 0, r.stderr
+    handcrafted, quiet = run_dirs(tmp_path)
+    assert sorted(p.name for p in handcrafted.glob("*.png")) == ["decision_surface.png", "hidden_space.png"]
+    assert_picture(handcrafted / "decision_surface.png")
+    assert list(quiet.glob("*.png")) == [] and list(quiet.glob("events.out.tfevents.*")) == []
+    assert (quiet / "history.csv").is_file()

@@ -1,0 +1,251 @@
+"""The whole lecture in one command: each section in its order, one report (lecture.md and lecture.html).
+
+Every section runs the experiment that teaches it (``handcrafted``, ``logistic``, ``derivatives``,
+``backprop``, ``train``, ``sweep``) into a sub-folder of its own, exactly as its own command would, and the
+report quotes the numbers it returned and shows the pictures it drew. A section that fails is reported as
+such; the others still run.
+"""
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from xorjax import data, io, progress, report_html
+from xorjax.config import Config
+
+log = logging.getLogger(__name__)
+
+# "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
+ANOTHER = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
+SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
+GATES = {(0, 0, 0, 1): "AND", (0, 1, 1, 1): "OR", (1, 1, 1, 0): "NAND", (1, 0, 0, 0): "NOR",
+         (0, 1, 1, 0): "XOR", (1, 0, 0, 1): "XNOR", (0, 0, 1, 1): "x1", (0, 1, 0, 1): "x2",
+         (0, 0, 0, 0): "FALSE", (1, 1, 1, 1): "TRUE"}
+
+
+def _replace(cfg: Config, **changes) -> Config:
+    """``cfg`` with nested changes: ``_replace(cfg, model={"hidden": []})``."""
+    out = {}
+    for key, value in changes.items():
+        out[key] = dataclasses.replace(getattr(cfg, key), **value) if isinstance(value, dict) else value
+    return dataclasses.replace(cfg, **out)
+
+
+def _gate(bits) -> str:
+    bits = tuple(int(b) for b in bits)
+    return GATES.get(bits, "".join(map(str, bits)))
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _num(v, digits: int = 4) -> str:
+    return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pictures(folder: Path, rel: str, names) -> str:
+    return "\n\n".join(f"![{n.replace('_', ' ')}]({rel}/{n}.png)" for n in names if (folder / f"{n}.png").is_file())
+
+
+# --- the sections: each runs one experiment into ``sub`` and returns (Markdown, numbers) -----------------
+
+def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
+    from xorjax.experiments import handcrafted
+
+    cfg = _replace(cfg, handcrafted=weights, init={"name": "normal"}, model={"hidden": [2]})
+    m = handcrafted.run(cfg, sub)
+    W1, b1 = np.asarray(weights["W1"], float), np.asarray(weights["b1"], float)
+    W2, b2 = np.asarray(weights["W2"], float)[:, 0], float(weights["b2"][0])
+    H = np.asarray(m["hidden_outputs"][0])
+    rows = []
+    for p, x in enumerate(data.X):
+        z = x @ W1 + b1
+        rows.append([int(x[0]), int(x[1]), _num(z[0], 2), _num(H[p, 0]), _num(z[1], 2), _num(H[p, 1]),
+                     _num(H[p] @ W2 + b2, 2), _num(m["predictions"][p]), int(data.Y[p])])
+    units = _table(["unit", "weights", "bias"], [
+        ["hidden 1", f"({W1[0, 0]:g}, {W1[1, 0]:g})", f"{b1[0]:g}"],
+        ["hidden 2", f"({W1[0, 1]:g}, {W1[1, 1]:g})", f"{b1[1]:g}"],
+        ["output (over y1, y2)", f"({W2[0]:g}, {W2[1]:g})", f"{b2:g}"]])
+    hidden_gates = [_gate(H[:, j] > 0.5) for j in range(2)]
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    output_gate = _gate(_sigmoid(corners @ W2 + b2) > 0.5)
+    verdict = ("**These weights compute XOR.**" if m["xor"] else
+               f"**These weights do not compute XOR** (predictions {[int(v > 0.5) for v in m['predictions']]}).")
+    md = (f"{intro}\n\n{units}\n\n"
+          + _table(["x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "XOR"], rows)
+          + f"\n\n{verdict} Hidden unit 1 behaves as **{hidden_gates[0]}**, hidden unit 2 as "
+          f"**{hidden_gates[1]}**, and the output as **{output_gate}** of (y1, y2).\n\n"
+          + _pictures(sub, rel, ["decision_surface", "hidden_space"]))
+    return md, {"xor": m["xor"], "predictions": m["predictions"], "hidden_gates": hidden_gates,
+                "output_gate": output_gate}
+
+
+def hand_set(cfg: Config, sub: Path, rel: str):
+    return _worked(cfg, sub, rel, dataclasses.asdict(cfg.handcrafted),
+                   "Two sigmoid hidden units and one sigmoid output, with the lecture's weights. Each unit "
+                   "computes z = x·w + b and y = σ(z); the table works all four inputs through, as the "
+                   "lecture does for (0, 0).")
+
+
+def another(cfg: Config, sub: Path, rel: str):
+    return _worked(cfg, sub, rel, ANOTHER,
+                   "The lecture asks: *can you find another w and b for XOR?* Here is one: XOR is also OR and "
+                   "not AND, i.e. AND(OR, NAND).")
+
+
+def single_layer(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import logistic
+
+    m = logistic.run(_replace(cfg, model={"hidden": []}, init={"name": "normal"}), sub)
+    md = (f"Lab 9-1: one sigmoid unit, ŷ = σ(x·W + b), trained like the network ({cfg.steps} steps of "
+          f"{cfg.optimizer.name}, lr {cfg.optimizer.lr:g}). It ends at accuracy **{m['accuracy']}** with cost "
+          f"{_num(m['final_loss'])}: one straight line cannot put (0,1) and (1,0) on one side and (0,0) and "
+          "(1,1) on the other. Adding the conditions for the first pair gives w1 + w2 + 2b > 0, for the "
+          "second w1 + w2 + 2b < 0. The picture shows the single line it found.\n\n"
+          + _pictures(sub, rel, ["decision_surface", "history"]))
+    return md, {"accuracy": m["accuracy"], "final_loss": m["final_loss"]}
+
+
+def derivatives(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import derivatives as experiment
+
+    r = experiment.run(cfg, sub)
+    rows = [[f"{x['name']}", f"∂/∂{x['wrt']}", f"{x['numerical']:.6g}", f"{x['central']:.6g}",
+             f"{x['autodiff']:.6g}", f"{x['exact']:.6g}"] for x in r["rows"]]
+    h = r["h_table"]
+    steps = [[f"{s['h']:.0e}", f"{s['forward_error']:.1e}", f"{s['central_error']:.1e}",
+              f"{s['forward_float32_error']:.1e}"] for s in h["rows"]]
+    md = (f"A derivative is the rate of change, (f(x + h) − f(x)) / h with the lecture's h = {r['h']:g}, here "
+          f"at x = {r['x']:g}, y = {r['y']:g}; next to it a central difference, `jax.grad`, and the exact "
+          "rule. Partial derivatives hold the other variable constant; composites use the chain rule.\n\n"
+          + _table(["f", "by", "(f(x+h) − f(x))/h", "central", "jax.grad", "exact"], rows)
+          + f"\n\nNo h makes a finite difference exact: for {h['name']} the error first shrinks with h "
+          "(truncation), then grows again (round-off), far sooner in float32. `jax.grad` applies the rules "
+          "themselves.\n\n" + _table(["h", "forward error", "central error", "forward error (float32)"], steps))
+    return md, {"rows": len(r["rows"])}
+
+
+def backprop(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import backprop as experiment
+
+    r = experiment.run(cfg, sub)
+    parts = []
+    for key, what in (("wxb", "the lecture's f = w·x + b"), ("xyz", "f = (x + y)·z"),
+                      ("neuron", "the sigmoid neuron, σ as one node"),
+                      ("neuron_primitives", "the same neuron, σ taken apart into primitives")):
+        if key not in r:
+            continue
+        e = r[key]
+        grads = ", ".join(f"∂f/∂{k} = {v:.4g}" for k, v in e["grads"].items())
+        parts.append(f"**{what}** at {', '.join(f'{k} = {v:g}' for k, v in e['inputs'].items())}: "
+                     f"f = {e['output']:.4g}; {grads}.\n\n" + _pictures(sub, rel, [f"graph_{key}"]))
+    ops = r.get("xor_cost", {})
+    md = ("Back-propagation: a forward pass keeps every node's value, a backward pass multiplies each "
+          "node's local derivative by the gradient coming from above (the chain rule). The graphs are "
+          "JAX's own trace of each function (its jaxpr), walked node by node, and checked against "
+          "`jax.grad`. Each edge carries the value going forward (above) and the gradient coming back "
+          "(below).\n\n" + "\n\n".join(parts)
+          + (f"\n\n*Why does TensorFlow build a graph?* To take derivatives. The 2-2-1 network's cost is a "
+             f"graph of {ops['cost_ops']} operations; `jax.grad` turns it into one of {ops['grad_ops']} that "
+             f"runs it forward, then backward (`{rel}/xor_cost_jaxpr.txt`)." if ops else ""))
+    return md, {k: {"output": v["output"], "grads": v["grads"]} for k, v in r.items() if "grads" in v}
+
+
+def learning(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import train as experiment
+
+    m = experiment.run(_replace(cfg, model={"hidden": [2]}), sub)
+    with open(sub / "history.csv") as f:
+        history = [line.strip().split(",") for line in f][1:]
+    shown = history if len(history) <= 12 else history[::max(1, len(history) // 10)] + [history[-1]]
+    solved = (f"It solves XOR: accuracy 1.0 first at step **{m['solved_at']}**, final cost "
+              f"{_num(m['final_loss'])}." if m["status"] == "solved" else
+              f"This start does **not** solve XOR ({m['status']}, accuracy {m['accuracy']}): whether training "
+              "finds a solution depends on where it starts, which the next section measures.")
+    md = (f"Lab 9-2: the same 2-2-1 network, weights drawn from N(0, 1) with seed {m['seed']}, trained by "
+          f"{m['optimizer']} (lr {m['lr']:g}) on the cross-entropy cost for {m['steps']} steps. {solved} "
+          f"The predictions are {', '.join(_num(v) for v in m['predictions'])}.\n\n"
+          + _table(["step", "cost", "accuracy"], [[s, _num(float(c)), float(a)] for s, c, a in shown]) + "\n\n"
+          + _pictures(sub, rel, ["history", "decision_surface", "hidden_space", "weights"])
+          + f"\n\nLab 9-4's TensorBoard view of the same run (cost, accuracy, histograms of W1, b1, the hidden "
+            f"layer, W2, b2 and ŷ): `tensorboard --logdir {sub}`.")
+    return md, {k: m[k] for k in ("status", "solved_at", "accuracy", "final_loss", "predictions")}
+
+
+def how_often(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import sweep
+
+    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": SWEEP_STARTS})
+    sweep.run(cfg, sub)
+    c = json.loads((sub / "atlas.json").read_text())["configs"][0]
+    n, rate, (lo, hi), outcomes = c["seeds"], c["success_rate"], c["ci95"], c["outcomes"]
+    families = c.get("families", [])
+    md = (f"The lecture's question made concrete: train {n} starts (seeds {cfg.seed} … {cfg.seed + n - 1}, the "
+          f"same settings as above) side by side and count. **{100 * rate:.1f}%** solve XOR (95% interval "
+          f"{100 * lo:.1f}% – {100 * hi:.1f}%); the rest: "
+          + ", ".join(f"{k} {v}" for k, v in outcomes.items() if k != "solved")
+          + ". Any start can be replayed alone: `python -m xorjax.run seed=<i>`.")
+    if families:
+        md += ("\n\nThe solutions it found, by the gates of their hidden units (the most frequent first):\n\n"
+               + _table(["hidden units", "output", "class", "starts"],
+                        [[" + ".join(f["hidden_gates"]), f["output_gate"], f.get("class", ""), f["count"]]
+                         for f in families[:8]]))
+    md += "\n\n" + "\n\n".join(f"![{p.stem}]({rel}/{p.name})" for p in sorted(sub.glob("*.png")))
+    return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes}
+
+
+SECTIONS = [
+    ("1_handcrafted", "1. XOR with hand-set weights", hand_set),
+    ("2_another", "2. Another w and b", another),
+    ("3_single_layer", "3. One layer is not enough", single_layer),
+    ("4_derivatives", "4. Derivatives", derivatives),
+    ("5_backprop", "5. Back-propagation on a graph", backprop),
+    ("6_train", "6. The network learns XOR", learning),
+    ("7_how_often", "7. How often does it learn? A small sweep", how_often),
+]
+
+
+def run(cfg: Config, out: Path) -> dict:
+    t0 = time.perf_counter()
+    parts = ["# XOR with deep learning: the whole lecture, computed\n",
+             "Every number and picture below was computed by this run (`python -m xorjax.run "
+             "experiment=lecture`); each section's own files are in its sub-folder.\n"]
+    results, failed = {}, []
+    with progress.bar(total=len(SECTIONS), desc="lecture", unit="section",
+                      show=None if cfg.logger.progress else False) as advance:
+        for folder, title, section in SECTIONS:
+            sub = out / folder
+            sub.mkdir(parents=True, exist_ok=True)
+            log.info(f"\n{'=' * 8} {title} {'=' * 8}")
+            t = time.perf_counter()
+            try:
+                md, numbers = section(cfg, sub, folder)
+            except Exception as e:  # the other sections still run; the report says what went wrong
+                log.exception(f"section {title!r} failed")
+                md, numbers = f"*This section failed: {type(e).__name__}: {e}*", None
+                failed.append(folder)
+            results[folder] = {"title": title, "seconds": round(time.perf_counter() - t, 2), "numbers": numbers}
+            parts.append(f"## {title}\n\n{md}\n")
+            advance(1)
+    seconds = time.perf_counter() - t0
+    parts.append(f"---\n\n*{len(SECTIONS) - len(failed)} of {len(SECTIONS)} sections in {seconds:.1f} s. "
+                 f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n")
+    (out / "lecture.md").write_text("\n".join(parts))
+    page = report_html.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
+    summary = {"seconds": round(seconds, 2), "failed": failed, "sections": results}
+    io.write_json(out / "lecture.json", summary)
+    log.info(f"\nthe lecture in {seconds:.1f} s: {out / 'lecture.md'} and {page}"
+             + (f"; failed sections: {', '.join(failed)}" if failed else ""))
+    return summary

@@ -1,0 +1,140 @@
+"""Pictures of many starts: how often each setting ends how, what the solutions look like, where training
+goes from a grid of starts, and the success rate over a multirun's shapes x learning rates.
+
+NumPy and matplotlib only (no JAX): they are drawn after the sweep, from the numbers it kept.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from xorjax import data
+from xorjax.plots import COLORS, figure, save
+
+LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
+ACTIVATIONS = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+
+
+def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> Path:
+    """One horizontal bar per setting, split into the share of every outcome."""
+    shares = np.array([[o.get(s, 0) for s in statuses] for o in outcomes], float)
+    shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1)
+    height = 1.6 + 0.4 * len(labels)  # inches: title, axis and legend take a fixed band, each bar 0.4
+    with figure(figsize=(9, height)) as (fig, ax):
+        fig.subplots_adjust(left=0.22, right=0.97, top=1 - 0.4 / height, bottom=0.95 / height)
+        left = np.zeros(len(labels))
+        for k, s in enumerate(statuses):
+            ax.barh(labels, shares[:, k], left=left, color=COLORS[s], label=s, edgecolor="white", lw=0.5)
+            for i, v in enumerate(shares[:, k]):
+                if v >= 0.06:
+                    ax.text(left[i] + v / 2, i, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8,
+                            color="white")
+            left += shares[:, k]
+        ax.set(xlim=(0, 1), xlabel="share of starts", title="How the starts ended, per setting")
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        fig.legend(*ax.get_legend_handles_labels(), ncol=len(statuses), loc="lower center", fontsize=8)
+        return save(fig, path, tight=False)
+
+
+def _predict(params: dict, activation: str, x):
+    """yhat and the first hidden layer's pre-activations for inputs x (n, 2), plain NumPy."""
+    h, first = x, None
+    n = len(params) // 2
+    for l in range(1, n + 1):
+        z = h @ np.asarray(params[f"W{l}"], float) + np.asarray(params[f"b{l}"], float)
+        first = z if first is None else first
+        h = ACTIVATIONS[activation](z) if l < n else ACTIVATIONS["sigmoid"](z)
+    return h[:, 0], first
+
+
+def solutions(path, reps: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
+    """A few representative solutions side by side: yhat over the input plane, each hidden unit's line
+    w1 x1 + w2 x2 + b = 0 (where it switches), and the four patterns. ``reps``: dicts with ``weights``
+    and ``title``."""
+    cols = min(3, len(reps))
+    rows = -(-len(reps) // cols)
+    xs = np.linspace(*LIMITS, n)
+    g1, g2 = np.meshgrid(xs, xs)
+    grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
+    with figure(rows, cols, figsize=(3.6 * cols, 3.5 * rows), squeeze=False) as (fig, axes):
+        for ax in axes.ravel()[len(reps):]:
+            ax.set_visible(False)
+        for ax, rep in zip(axes.ravel(), reps):
+            yhat, _ = _predict(rep["weights"], activation, grid)
+            ax.imshow(yhat.reshape(n, n), origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1,
+                      cmap="RdBu_r", alpha=0.75)
+            ax.contour(xs, xs, yhat.reshape(n, n), levels=[0.5], colors="black", linewidths=1.5)
+            W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
+            for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
+                w, b = W1[:, j], b1[j]
+                if abs(w[1]) > 1e-9:
+                    ax.plot(xs, -(w[0] * xs + b) / w[1], ls="--", lw=1, color="#2d3748")
+                elif abs(w[0]) > 1e-9:
+                    ax.axvline(-b / w[0], ls="--", lw=1, color="#2d3748")
+            for cls, marker in (("0", "o"), ("1", "s")):
+                m = (data.Y > 0.5) == (cls == "1")
+                ax.scatter(data.X[m, 0], data.X[m, 1], s=60, marker=marker, c=COLORS[cls], edgecolors="white",
+                           zorder=3)
+            ax.set(xlim=LIMITS, ylim=LIMITS, xlabel="x1", ylabel="x2", aspect="equal")
+            ax.set_title(rep["title"], fontsize=8, fontweight="normal")
+            ax.grid(False)
+        fig.suptitle("Representative solutions: ŷ, its 0.5 line (solid), the hidden units' lines (dashed)",
+                     fontsize=10, fontweight="bold")
+        return save(fig, path)
+
+
+def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: str,
+            xlabel: str = "learning rate", ylabel: str = "hidden") -> Path:
+    """Success rate (0..1) over rows x cols; a missing cell (NaN) is left blank."""
+    values = np.asarray(values, float)
+    with figure(figsize=(1.6 + 1.1 * len(cols), 1.3 + 0.55 * len(rows))) as (fig, ax):
+        im = ax.imshow(np.ma.masked_invalid(values), vmin=0, vmax=1, cmap="Greens", aspect="auto")
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                if np.isfinite(values[i, j]):
+                    ax.text(j, i, f"{100 * values[i, j]:.0f}%", ha="center", va="center", fontsize=9,
+                            color="white" if values[i, j] > 0.6 else "black")
+        ax.set_xticks(range(len(cols)), cols)
+        ax.set_yticks(range(len(rows)), rows)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, label="success rate", fraction=0.05)
+        return save(fig, path)
+
+
+def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_names: list[str],
+          base: tuple[float, float], xlabel: str, ylabel: str, title: str) -> Path:
+    """Two maps of the same grid of starts: the outcome of each, and the solution class it reached.
+
+    ``status`` and ``cls`` are (len(ys), len(xs)); ``cls`` is -1 where the start did not solve XOR."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    extent = (xs[0], xs[-1], ys[0], ys[-1])
+    palette = ["#3182ce", "#d53f8c", "#b7791f", "#319795", "#6b46c1"]
+    # Classes reached by at least 0.5% of the grid get a colour of their own, the rest share a grey.
+    shown = [n for i, n in enumerate(class_names[:len(palette)]) if np.mean(cls == i) >= 0.005]
+    with figure(1, 2, figsize=(11, 6.2)) as (fig, (a1, a2)):
+        fig.subplots_adjust(left=0.07, right=0.98, top=0.87, bottom=0.27, wspace=0.25)
+        present = [i for i in range(len(statuses)) if np.any(status == i)]
+        a1.imshow(status, origin="lower", extent=extent, aspect="auto", interpolation="nearest",
+                  cmap=ListedColormap([COLORS[s] for s in statuses]), vmin=-0.5, vmax=len(statuses) - 0.5)
+        a1.legend(handles=[Patch(color=COLORS[statuses[i]], label=f"{statuses[i]}  {np.mean(status == i):.1%}")
+                           for i in present], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, fontsize=8)
+        a1.set(title="Outcome", xlabel=xlabel, ylabel=ylabel)
+        colours = ["#ffffff"] + palette[:len(shown)] + ["#a0aec0"]
+        index = np.where(cls < 0, 0, np.where(cls < len(shown), cls + 1, len(shown) + 1))
+        a2.imshow(index, origin="lower", extent=extent, aspect="auto", interpolation="nearest",
+                  cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5)
+        handles = [Patch(color=palette[i], label=f"{n}  {np.mean(cls == i):.1%}") for i, n in enumerate(shown)]
+        if np.any(cls >= len(shown)):
+            handles.append(Patch(color="#a0aec0", label=f"other classes  {np.mean(cls >= len(shown)):.1%}"))
+        handles.append(Patch(facecolor="#ffffff", edgecolor="#a0aec0", label=f"not solved  {np.mean(cls < 0):.1%}"))
+        a2.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=1, fontsize=8)
+        a2.set(title="Solution class (symmetry class of the gates found)", xlabel=xlabel, ylabel=ylabel)
+        for ax in (a1, a2):
+            ax.plot(*base, marker="+", color="black", ms=12, mew=2)
+            ax.grid(False)
+        fig.suptitle(title, fontweight="bold")
+        return save(fig, path, tight=False)
