@@ -13,9 +13,14 @@ from xorjax import model
 from xorjax.errors import XorjaxError
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def write_json(path, obj) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; give it the mode any other file gets
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, allow_nan=True)
         f.write("\n")
