@@ -97,6 +97,9 @@ class SweepConfig:
     init_scales: Optional[list[float]] = None  # init.stddev (normal) or init.limit (uniform) values (default: its own)
     chunk: int = 8192   # starts per core per compiled call: amortises a call, yet stays in the core's cache
     stop_sse: Optional[float] = None  # stop a start once sum_p (yhat_p - y_p)^2 < this (with loss=sse; rhw1986)
+    # the run folder of a sweep that was stopped part way: its finished chunks are kept, the rest trained, and
+    # the results written there (experiment=sweep and rhw1986; the same settings as that sweep's)
+    resume: Optional[str] = None
     basin: BasinConfig = field(default_factory=BasinConfig)
 
 

@@ -7,6 +7,7 @@ line and leaves ``outputs/`` untouched), turns it into a ``Config`` and calls ``
 import importlib
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -122,6 +123,12 @@ def _app(cfg) -> None:
         cores = HydraConfig.get().launcher.get("cpus_per_task")
         with devices.use(s.device, many_starts=name in devices.MANY_STARTS, cores=cores):
             experiment(name).run(s, out)
+    except KeyboardInterrupt as e:
+        if not e.args:
+            raise
+        # An experiment that can be resumed names the override that does it: this job's command line plus that.
+        again = [o for o in HydraConfig.get().overrides.task if not o.startswith(e.args[0].split("=")[0] + "=")]
+        raise KeyboardInterrupt("resume with: python -m xorjax.run " + shlex.join(again + [e.args[0]])) from None
     except XorjaxError as e:
         print(f"xorjax: {e}", file=sys.stderr)
         sys.exit(2)
@@ -136,8 +143,8 @@ def main() -> None:
         sys.exit(2)
     try:
         _app()
-    except KeyboardInterrupt:
-        print("xorjax: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print("xorjax: interrupted" + (f"; {e.args[0]}" if e.args else ""), file=sys.stderr)
         sys.exit(130)
 
 

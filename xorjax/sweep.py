@@ -8,14 +8,17 @@ for its working set to stay in the core's cache, so 100,000 starts run as fast p
 Start ``i`` runs exactly the code of a single run (``train.init_starts`` then ``train.train_starts``), so
 the run ``python -m xorjax.run seed=<its seed>`` replays it bit for bit.
 
-Only what the report needs is kept per start (outcome, steps, final cost, the atlas key), plus the weights
-of the first start of every family: a million starts fit in well under 2 GiB.
+``run_starts`` keeps every start's outcome (outcome, steps, final cost, the atlas key: ~33 bytes a start);
+``run_grid``, behind ``experiment=sweep``, keeps none: each chunk's inputs are made from the start index
+(``Grid``) and its outcomes merged into one ``Tally`` per setting, so memory is bounded by the chunk and the
+families found (~280 MB peak for 1,000,000 or 10,000,000 starts on the CPU). Either can hand every finished
+chunk to a ``ChunkStore`` and take finished chunks back from it, which is how a killed sweep resumes.
 """
 
 import math
 import os
 from functools import lru_cache
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +28,7 @@ from jax.sharding import Mesh, PartitionSpec as P
 from xorjax import atlas, data, model, progress, train
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
+SOLVED = train.STATUSES.index("solved")
 
 
 def use_all_cores() -> int:
@@ -100,50 +104,174 @@ def compile_chunk(init: Callable, hidden, spec: train.Spec, devices: tuple):
                    compiler_options=train.COMPILER_OPTIONS)  # as a single run's, so start i is that run
 
 
+class ChunkStore(Protocol):
+    """Where finished chunks are kept, so that a killed sweep resumes without recomputing them (the engine
+    itself does no I/O; ``experiments/sweep.py`` keeps them as files in the run folder)."""
+
+    def finished(self) -> dict[int, int]: ...            # {lo: hi} of every chunk [lo, hi) already done
+    def load(self, lo: int, hi: int) -> dict: ...         # a chunk's arrays, as given to ``save``
+    def save(self, lo: int, hi: int, arrays: dict) -> None: ...
+
+
+def plan(n: int, size: int, finished: dict[int, int]) -> list[tuple[int, int, bool]]:
+    """The chunks [lo, hi) that cover starts 0..n-1, each with whether it is finished already: finished chunks
+    as they are, the gaps between them cut into pieces of at most ``size``. So a sweep resumed with another
+    chunk size or on another number of devices still reuses every finished chunk."""
+    out, lo, firsts = [], 0, sorted(finished)
+    while lo < n:
+        if lo in finished and lo < finished[lo] <= n:
+            out.append((lo, finished[lo], True))
+            lo = finished[lo]
+            continue
+        hi = min(lo + size, n, min((f for f in firsts if f > lo), default=n))
+        out.append((lo, hi, False))
+        lo = hi
+    return out
+
+
+class Grid:
+    """The starts of ``grid`` (settings one after the other, ``seeds`` starts each) without a per-start array:
+    start i is seed ``first_seed + i % seeds`` of setting ``i // seeds``. A chunk's inputs are made when it is
+    trained, so a sweep's memory does not grow with its number of starts."""
+
+    def __init__(self, first_seed: int, seeds: int, cells: list):
+        self.first_seed, self.seeds, self.cells = first_seed, seeds, cells
+        self.lrs = np.asarray([c[0] for c in cells], np.float32)
+        self.scales = np.asarray([c[1] for c in cells], np.float32)
+
+    def __len__(self) -> int:
+        return len(self.cells) * self.seeds
+
+    def seed(self, i: int) -> int:
+        return self.first_seed + i % self.seeds
+
+    def part(self, lo: int, hi: int) -> tuple[dict, np.ndarray, np.ndarray]:
+        """Starts lo..hi-1 as ``grid`` lays them out: ({seed, scale}, lr, group)."""
+        i = np.arange(lo, hi, dtype=np.int64)
+        g = i // self.seeds
+        return {"seed": self.first_seed + i % self.seeds, "scale": self.scales[g]}, self.lrs[g], g
+
+
 def run_starts(inputs: dict, lrs: np.ndarray, init: Callable, hidden, spec: train.Spec, *,
                activation: str = "sigmoid", group: np.ndarray | None = None, chunk: int = 8192,
-               desc: str = "sweep", show: bool | None = None) -> Starts:
+               desc: str = "sweep", show: bool | None = None, store: ChunkStore | None = None) -> Starts:
     """Trains ``len(lrs)`` starts; ``inputs`` holds per-start arrays (start axis first) that ``init``
-    (traced inside the compiled call) turns into parameters with the start axis last."""
+    (traced inside the compiled call) turns into parameters with the start axis last. Returns every start's
+    outcome (for a sweep too large to keep them, ``run_grid``)."""
     n = len(lrs)
     group = np.zeros(n, np.int64) if group is None else group
-    devices = jax.local_devices()
-    size = min(chunk * len(devices), -(-n // len(devices)) * len(devices))  # a multiple of the devices
-    call = compile_chunk(init, tuple(hidden), spec, tuple(devices))
     one_layer = len(hidden) == 1
     out = Starts(np.empty(n, np.int8), np.empty(n, np.int32),
                  np.empty(n, np.int32) if spec.stop_below > 0 else None, np.empty(n, np.float32),
                  np.empty((n, hidden[0] + 1), np.int64) if one_layer else None, {})
 
-    def dispatch(lo):
-        hi = min(lo + size, n)
-        take = np.minimum(np.arange(lo, lo + size), n - 1)  # the last chunk is padded with its last start
-        chunk_inputs = {k: v[take] for k, v in inputs.items()}
-        return lo, hi, call(chunk_inputs, lrs[take], data.X, data.Y)
+    def part(lo, hi):
+        return {k: v[lo:hi] for k, v in inputs.items()}, lrs[lo:hi], group[lo:hi]
 
-    def collect(lo, hi, result):
+    def keep(lo, hi, arrays, _):
+        for k in ("status", "solved_at", "stopped_at", "final_loss", "keys"):
+            if getattr(out, k) is not None:
+                getattr(out, k)[lo:hi] = arrays[k]
+        merge_firsts(out.firsts, arrays, hidden)
+
+    train_chunks(n, part, keep, init, hidden, spec, activation=activation, chunk=chunk, desc=desc, show=show,
+                 store=store)
+    return out
+
+
+def run_grid(starts: Grid, init: Callable, hidden, spec: train.Spec, *, activation: str = "sigmoid",
+             chunk: int = 8192, desc: str = "sweep", show: bool | None = None,
+             store: ChunkStore | None = None) -> tuple[list["Tally"], dict]:
+    """Trains the starts of a ``Grid`` keeping only each setting's ``Tally`` and the weights of every family's
+    first start (``Starts.firsts``): memory bounded by the chunk and the number of families, whatever the
+    number of starts. The per-start outcomes go to the ``store`` if any."""
+    tallies, firsts = [Tally() for _ in starts.cells], {}
+
+    def keep(lo, hi, arrays, group):
+        for g in np.unique(group).tolist():
+            rows = np.flatnonzero(group == g)
+            tallies[g].add(lo + rows, arrays["status"][rows], arrays["solved_at"][rows],
+                           arrays["stopped_at"][rows] if "stopped_at" in arrays else None,
+                           arrays["keys"][rows] if "keys" in arrays else None)
+        merge_firsts(firsts, arrays, hidden)
+
+    train_chunks(len(starts), starts.part, keep, init, hidden, spec, activation=activation, chunk=chunk,
+                 desc=desc, show=show, store=store)
+    return tallies, firsts
+
+
+def train_chunks(n: int, part: Callable, keep: Callable, init: Callable, hidden, spec: train.Spec, *,
+                 activation: str, chunk: int, desc: str, show: bool | None, store: ChunkStore | None) -> None:
+    """Trains starts 0..n-1 chunk by chunk; ``part(lo, hi)`` gives the inputs, learning rates and groups of
+    starts lo..hi-1, ``keep(lo, hi, arrays, group)`` receives each chunk's outcomes, in order.
+
+    A chunk's starts are sharded over all local devices; every start is computed by the same elementwise code
+    whatever its shard, so the outcomes do not depend on the number of devices (or the chunk size), bit for
+    bit. With a ``store``, finished chunks are read from it instead of trained, and each newly trained chunk is
+    saved to it as soon as it is back on the host."""
+    devices = jax.local_devices()
+    size = min(chunk * len(devices), -(-n // len(devices)) * len(devices))  # a multiple of the devices
+    call = compile_chunk(init, tuple(hidden), spec, tuple(devices))
+    one_layer = len(hidden) == 1
+    chunks = plan(n, size, store.finished() if store is not None else {})
+
+    def dispatch(lo, hi):
+        inputs, lrs, _ = part(lo, hi)
+        pad = np.minimum(np.arange(size), hi - lo - 1)  # a short chunk is padded with its last start
+        return call({k: v[pad] for k, v in inputs.items()}, lrs[pad], data.X, data.Y)
+
+    def arrays_of(lo, hi, result, group) -> dict:
+        """A trained chunk's per-start outcomes, and the weights of its first start of every family."""
         final, status, solved_at, stopped_at, final_loss = jax.device_get(result)
         m = hi - lo
-        out.status[lo:hi], out.solved_at[lo:hi], out.final_loss[lo:hi] = status[:m], solved_at[:m], final_loss[:m]
-        if out.stopped_at is not None:
-            out.stopped_at[lo:hi] = stopped_at[:m]
+        arrays = {"status": status[:m], "solved_at": solved_at[:m], "final_loss": final_loss[:m]}
+        if spec.stop_below > 0:
+            arrays["stopped_at"] = stopped_at[:m]
         if one_layer:
             final = {k: v[..., :m] for k, v in final.items()}
-            keys = atlas.keys(*atlas.tables(final, activation))
-            out.keys[lo:hi] = keys
-            remember_firsts(out.firsts, keys, group[lo:hi], status[:m] == 0, lo, final)
+            arrays["keys"] = atlas.keys(*atlas.tables(final, activation))
+            firsts = {}
+            remember_firsts(firsts, arrays["keys"], group, status[:m] == 0, lo, final)
+            arrays["first_rows"] = np.asarray([(g, *key) for g, key in firsts], np.int64).reshape(-1, hidden[0] + 2)
+            arrays["first_index"] = np.asarray([i for i, _ in firsts.values()], np.int64)
+            for k, shape in model.param_shapes(hidden).items():
+                arrays[f"first_{k}"] = np.asarray([w[k] for _, w in firsts.values()], np.float32).reshape(-1, *shape)
+        return arrays
+
+    def finish(item):
+        lo, hi, done, result = item
+        group = part(lo, hi)[2]
+        if done:
+            arrays = store.load(lo, hi)
+        else:
+            arrays = arrays_of(lo, hi, result, group)
+            if store is not None:
+                store.save(lo, hi, arrays)
+        keep(lo, hi, arrays, group)
 
     with progress.bar(total=n, desc=desc, unit="start", show=show) as advance:
         pending = None
-        for lo in range(0, n, size):
-            nxt = dispatch(lo)  # queued behind the running chunk: the cores never wait for the host
+        for lo, hi, done in chunks:
+            # A chunk to train is queued behind the running one: the cores never wait for the host.
+            nxt = (lo, hi, done, None if done else dispatch(lo, hi))
             if pending is not None:
-                collect(*pending)
+                finish(pending)
                 advance(pending[1] - pending[0])
             pending = nxt
-        collect(*pending)
+        finish(pending)
         advance(pending[1] - pending[0])
-    return out
+
+
+def merge_firsts(firsts: dict, arrays: dict, hidden) -> None:
+    """Adds a chunk's first start of every (group, family) to ``firsts``; chunks come in order, so the first
+    start of a family is the first one kept."""
+    if "first_rows" not in arrays:
+        return
+    names = model.param_shapes(hidden)
+    for j, row in enumerate(arrays["first_rows"].tolist()):
+        key = (row[0], tuple(row[1:]))
+        if key not in firsts:
+            firsts[key] = (int(arrays["first_index"][j]), {k: arrays[f"first_{k}"][j] for k in names})
 
 
 def remember_firsts(firsts: dict, keys, group, solved, offset: int, final: dict) -> None:
@@ -181,40 +309,93 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
+class Tally:
+    """One setting's outcomes merged chunk by chunk: what ``statistics`` and ``families`` report, kept in
+    memory that grows with the steps and the families found, never with the starts. Exact: the medians are
+    read from counts of every step, and a family's first start is the first one added (chunks come in order).
+    """
+
+    def __init__(self):
+        self.outcomes = np.zeros(len(train.STATUSES), np.int64)
+        self.steps = np.zeros(0, np.int64)   # solved starts by the step they first had accuracy 1.0
+        self.stops = None                    # with a stop criterion: solved starts by stopped_at + 1 (-1 -> 0)
+        self.found = {}                      # the solved starts' atlas key -> [count, first start]
+
+    def add(self, index, status, solved_at, stopped_at=None, keys=None) -> None:
+        """Starts ``index`` (increasing) with their outcomes (start axis first)."""
+        self.outcomes += np.bincount(status.astype(np.int64), minlength=len(train.STATUSES))
+        solved = status == SOLVED
+        self.steps = _count(self.steps, solved_at[solved & (solved_at >= 0)])
+        if stopped_at is not None:
+            self.stops = _count(np.zeros(0, np.int64) if self.stops is None else self.stops,
+                                stopped_at[solved].astype(np.int64) + 1)
+        idx = np.flatnonzero(solved)
+        if keys is not None and len(idx):
+            uniq, first, counts = np.unique(keys[idx], axis=0, return_index=True, return_counts=True)
+            for key, i, c in zip(map(tuple, uniq.tolist()), np.asarray(index)[idx[first]], counts):
+                self.found.setdefault(key, [0, int(i)])[0] += int(c)
+
+    def statistics(self) -> dict:
+        """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to
+        the stop criterion), and the count of every outcome."""
+        n, k = int(self.outcomes.sum()), int(self.outcomes[SOLVED])
+        lo, hi = wilson(k, n)
+        stats = {"seeds": n, "success_rate": k / n if n else 0.0, "ci95": [lo, hi], "median_steps": _median(self.steps),
+                 "outcomes": {s: int(self.outcomes[i]) for i, s in enumerate(train.STATUSES)}}
+        if self.stops is not None:
+            m = _median(self.stops)
+            stats["median_stop_step"] = None if m is None else m - 1
+        return stats
+
+    def families(self, activation: str = "sigmoid") -> list[dict]:
+        """The solved starts' families (raw hidden gates + output gate) and their symmetry classes, most
+        frequent first; each with the index of its first start."""
+        total = sum(c for c, _ in self.found.values())
+        out = []
+        for key in sorted(self.found):  # np.unique's order, so that ties sort as they always did
+            c, i = self.found[key]
+            f = atlas.family(list(key))
+            out.append({"hidden_gates": [atlas.gate_name(t) for t in f.hidden],
+                        "output_gate": atlas.output_name(f.output), "family": atlas.describe(f),
+                        "class": atlas.describe(atlas.canonical(f, atlas.FLIPS[activation])),
+                        "count": c, "share": c / total, "first_start": i, "key": list(key)})
+        return sorted(out, key=lambda d: (-d["count"], d["family"]))
+
+
+
+def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``counts`` (of every value 0, 1, ...) with ``values`` added."""
+    more = np.bincount(values.astype(np.int64), minlength=len(counts))
+    more[:len(counts)] += counts
+    return more
+
+
+def _median(counts: np.ndarray) -> float | None:
+    """np.median of the values that ``counts`` counts, exactly: the middle one, or the mean of the two."""
+    n = int(counts.sum())
+    if not n:
+        return None
+    cum = np.cumsum(counts)
+    a, b = np.searchsorted(cum, [(n - 1) // 2, n // 2], side="right")
+    return (float(a) + float(b)) / 2
+
+
+def tally(starts: Starts, where: np.ndarray) -> Tally:
+    """The ``Tally`` of the starts selected by ``where``."""
+    t, idx = Tally(), np.flatnonzero(where)
+    t.add(idx, starts.status[idx], starts.solved_at[idx], None if starts.stopped_at is None else starts.stopped_at[idx],
+          None if starts.keys is None else starts.keys[idx])
+    return t
+
+
 def statistics(starts: Starts, where: np.ndarray) -> dict:
-    """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to the
-    stop criterion), and the count of every outcome, over the starts selected by ``where``."""
-    status = starts.status[where]
-    n, solved = len(status), status == train.STATUSES.index("solved")
-    k = int(np.sum(solved))
-    lo, hi = wilson(k, n)
-    steps = starts.solved_at[where][solved & (starts.solved_at[where] >= 0)]
-    stats = {"seeds": n, "success_rate": k / n if n else 0.0, "ci95": [lo, hi],
-             "median_steps": float(np.median(steps)) if len(steps) else None,
-             "outcomes": {s: int(np.sum(status == i)) for i, s in enumerate(train.STATUSES)}}
-    if starts.stopped_at is not None:
-        stop = starts.stopped_at[where][solved]
-        stats["median_stop_step"] = float(np.median(stop)) if len(stop) else None
-    return stats
+    """``Tally.statistics`` of the starts selected by ``where``."""
+    return tally(starts, where).statistics()
 
 
 def families(starts: Starts, where: np.ndarray, activation: str = "sigmoid") -> list[dict]:
-    """The solved starts' families (raw hidden gates + output gate) and their symmetry classes, most
-    frequent first; each with the index of its first start."""
-    if starts.keys is None:
-        return []
-    solved = where & (starts.status == train.STATUSES.index("solved"))
-    idx = np.flatnonzero(solved)
-    if not len(idx):
-        return []
-    uniq, first, counts = np.unique(starts.keys[idx], axis=0, return_index=True, return_counts=True)
-    out = []
-    for key, i, c in zip(uniq.tolist(), idx[first], counts):
-        f = atlas.family(key)
-        out.append({"hidden_gates": [atlas.gate_name(t) for t in f.hidden], "output_gate": atlas.output_name(f.output),
-                    "family": atlas.describe(f), "class": atlas.describe(atlas.canonical(f, atlas.FLIPS[activation])),
-                    "count": int(c), "share": int(c) / len(idx), "first_start": int(i), "key": key})
-    return sorted(out, key=lambda d: (-d["count"], d["family"]))
+    """``Tally.families`` of the starts selected by ``where`` ([] with more than one hidden layer)."""
+    return [] if starts.keys is None else tally(starts, where).families(activation)
 
 
 def classes(fams: list[dict]) -> list[dict]:

@@ -6,11 +6,22 @@ Writes ``atlas.json`` (per setting: success rate with its 95% Wilson interval, o
 classes), ``atlas.md`` (the same as tables), ``solutions/*.weights.json`` (one start per family, for
 ``experiment=handcrafted init=file init.path=...``) and two pictures. Start i is the run
 ``python -m xorjax.run seed=<seed + i>`` with the same settings (the replay command is in atlas.md).
+
+Every finished chunk of starts is kept in ``chunks/`` (its per-start outcomes, see ``ChunkFiles``), so a sweep
+stopped part way (Ctrl-C, SIGKILL, a lost job) is finished by the same command plus
+``sweep.resume=<its run folder>``: the finished chunks are read back, never trained again, and the results
+are written into that folder, exactly those of a sweep never stopped.
 """
 
+import dataclasses
+import json
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from xorjax import config, io, report, summary, sweep, train
 from xorjax.config import Config
@@ -25,6 +36,72 @@ def check(cfg: Config) -> None:
     if cfg.init.name == "file":
         raise XorjaxError("init=file is not allowed with a sweep: every start would be the same; "
                           "choose init=normal or init=uniform")
+    if cfg.sweep.resume is not None:
+        check_resume(cfg, Path(cfg.sweep.resume).expanduser())
+
+
+# --- finished chunks, and resuming ----------------------------------------------------------------------
+
+CHUNKS = "chunks"
+SETTINGS = "settings.json"
+# What decides a start's outcome; the rest (chunk size, devices, logging, the folder) may change on resume.
+RESULT_KEYS = ("seed", "steps", "loss", "batch", "log_every", "grad", "model", "optimizer", "init",
+               "sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.stop_sse")
+
+
+def fingerprint(cfg: Config) -> dict:
+    """The settings that decide the results, flat: {"steps": 11, "model.hidden": [2], ...}."""
+    def flat(prefix, v):
+        if isinstance(v, dict):
+            return {k: x for key, val in v.items() for k, x in flat(f"{prefix}.{key}", val).items()}
+        return {prefix: v}
+
+    everything = flat("", dataclasses.asdict(cfg))
+    return {k: v for k, v in ((k[1:], v) for k, v in everything.items())
+            if any(k == r or k.startswith(r + ".") for r in RESULT_KEYS)}
+
+
+def check_resume(cfg: Config, folder: Path) -> None:
+    """Refuses a resume of a folder that holds no sweep, or one run with other settings (one line each)."""
+    saved = folder / CHUNKS / SETTINGS
+    if not saved.is_file():
+        raise XorjaxError(f"sweep.resume={cfg.sweep.resume} is not allowed: {saved} is missing, so that folder "
+                          "holds no sweep to resume (give the run folder of an interrupted experiment=sweep)")
+    before, now = json.loads(saved.read_text()), fingerprint(cfg)
+    for k in sorted(set(before) | set(now)):
+        if before.get(k) != now.get(k):
+            raise XorjaxError(f"sweep.resume={cfg.sweep.resume} is not allowed: that sweep ran with "
+                              f"{k}={before.get(k)}, this one has {k}={now.get(k)}; resume with the same settings")
+
+
+class ChunkFiles:
+    """Finished chunks as ``chunks/<first start>-<end>.npz`` in the run folder: each chunk's per-start
+    outcomes (status, solved_at, final_loss, keys, ...; start i of the sweep is row i - first) and the weights
+    of its first start of every family. Each is written to a temporary name and then renamed, so a sweep
+    killed at any moment leaves whole chunks only (a stray ``*.tmp`` is ignored and overwritten)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, lo: int, hi: int) -> Path:
+        return self.folder / f"{lo:010d}-{hi:010d}.npz"
+
+    def finished(self) -> dict[int, int]:
+        spans = (p.stem.split("-") for p in self.folder.glob("*-*.npz"))
+        return {int(lo): int(hi) for lo, hi in spans}
+
+    def load(self, lo: int, hi: int) -> dict:
+        with np.load(self._path(lo, hi)) as f:
+            return {k: f[k] for k in f.files}
+
+    def save(self, lo: int, hi: int, arrays: dict) -> None:
+        if "keys" in arrays:  # a unit's table in base 3: -1..80, so a byte holds it (an eighth of the disk)
+            arrays = {**arrays, "keys": arrays["keys"].astype(np.int8)}
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".chunk", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, self._path(lo, hi))
 
 
 def init_scale(cfg: Config) -> float:
@@ -52,38 +129,46 @@ def replay(cfg: Config, lr: float, scale: float) -> str:
     return "python -m xorjax.run " + " ".join(parts) + " seed=<seed>"
 
 
-def train_all(cfg: Config):
-    """Runs the sweep; returns the settings, per-start inputs, the outcomes and timing."""
+def train_all(cfg: Config, out: Path):
+    """Runs the sweep, keeping its finished chunks in ``out/chunks`` (and reusing those there already);
+    returns the starts (a ``sweep.Grid``), each setting's ``sweep.Tally``, the weights of every family's first
+    start and the timing. Nothing is kept per start in memory, so 10,000,000 starts fit as well as 1,000."""
     devices = sweep.use_all_cores()
     lrs = list(cfg.sweep.lrs or [cfg.optimizer.lr])
     scales = list(cfg.sweep.init_scales or [init_scale(cfg)])
-    cells, per = sweep.grid(cfg.seed, cfg.sweep.seeds, lrs, scales)
-    n = len(per["seed"])
+    cells = [(float(lr), float(s)) for lr in lrs for s in scales]  # the order of sweep.grid
+    starts = sweep.Grid(cfg.seed, cfg.sweep.seeds, cells)
+    n = len(starts)
     log.info(describe(cfg))
     log.info(f"{cfg.sweep.seeds} seeds ({cfg.seed}..{cfg.seed + cfg.sweep.seeds - 1}) x lr {lrs} x init scale "
              f"{scales} = {n} starts, on {devices} core(s) in chunks of {cfg.sweep.chunk} per core")
+    store = ChunkFiles(out / CHUNKS)
+    io.write_json(store.folder / SETTINGS, fingerprint(cfg))  # first, so that even a sweep stopped at once resumes
+    done = sum(hi - lo for lo, hi in store.finished().items())
+    if done:
+        log.info(f"resuming: {done} of {n} starts were finished in {len(store.finished())} chunk(s) of {store.folder}")
     t = time.perf_counter()
-    starts = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"],
-                              sweep.sweep_init(tuple(cfg.model.hidden), cfg.init.name), tuple(cfg.model.hidden),
-                              config.train_spec(cfg), activation=cfg.model.activation, group=per["group"],
-                              chunk=cfg.sweep.chunk, desc="sweep", show=None if cfg.logger.progress else False)
+    tallies, firsts = sweep.run_grid(starts, sweep.sweep_init(tuple(cfg.model.hidden), cfg.init.name),
+                                     tuple(cfg.model.hidden), config.train_spec(cfg),
+                                     activation=cfg.model.activation, chunk=cfg.sweep.chunk, desc="sweep",
+                                     show=None if cfg.logger.progress else False, store=store)
     seconds = time.perf_counter() - t
-    timing = {"seconds": seconds, "starts": n, "steps": cfg.steps, "devices": devices,
-              "net_steps_per_s": n * cfg.steps / seconds}
-    log.info(f"trained {n} starts x {cfg.steps} steps in {seconds:.1f} s: {timing['net_steps_per_s'] / 1e6:.1f} M "
-             "net-steps/s (compiling included)")
-    return cells, per, starts, timing
+    trained = n - done
+    timing = {"seconds": seconds, "starts": trained, "steps": cfg.steps, "devices": devices,
+              "net_steps_per_s": trained * cfg.steps / seconds, "resumed_starts": done}
+    log.info(f"trained {trained} starts x {cfg.steps} steps in {seconds:.1f} s: "
+             f"{timing['net_steps_per_s'] / 1e6:.1f} M net-steps/s (compiling included)")
+    return starts, tallies, firsts, timing
 
 
-def build_atlas(cfg: Config, cells, per, starts: sweep.Starts, timing: dict, out: Path) -> dict:
+def build_atlas(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
     """atlas.json's content; writes one weights.json per (setting, family) into out/solutions."""
     configs = []
-    for g, (lr, scale) in enumerate(cells):
-        where = per["group"] == g
-        fams = sweep.families(starts, where, cfg.model.activation)
+    for g, (lr, scale) in enumerate(starts.cells):
+        fams = tallies[g].families(cfg.model.activation)
         for k, f in enumerate(fams):
-            first = starts.firsts.get((g, tuple(f.pop("key"))))
-            f["seed"] = int(per["seed"][f.pop("first_start")])
+            first = firsts.get((g, tuple(f.pop("key"))))
+            f["seed"] = starts.seed(f.pop("first_start"))
             f["weights"] = None
             if first is not None and k < MAX_SOLUTION_FILES:
                 path = out / "solutions" / f"s{g}-f{k + 1:02d}.weights.json"
@@ -91,7 +176,7 @@ def build_atlas(cfg: Config, cells, per, starts: sweep.Starts, timing: dict, out
                 io.write_json(path, io.weights_to_json(first[1]))
                 f["weights"] = str(path.relative_to(out))
         configs.append({"hidden": list(cfg.model.hidden), "lr": lr, "init_scale": scale,
-                        **sweep.statistics(starts, where), "families": fams, "classes": sweep.classes(fams),
+                        **tallies[g].statistics(), "families": fams, "classes": sweep.classes(fams),
                         "replay": replay(cfg, lr, scale)})
     return {"settings": describe(cfg), "activation": cfg.model.activation, "statuses": list(train.STATUSES),
             "timing": timing, "configs": configs}
@@ -182,8 +267,19 @@ def draw(cfg: Config, atlas: dict, out: Path) -> None:
 
 
 def run(cfg: Config, out: Path) -> dict:
-    cells, per, starts, timing = train_all(cfg)
-    atlas = build_atlas(cfg, cells, per, starts, timing, out)
+    if cfg.sweep.resume is not None:
+        log.info(f"resuming the sweep in {cfg.sweep.resume}: its results are written there, not to {out}")
+        out = Path(cfg.sweep.resume).expanduser()
+    try:
+        return finish(cfg, *train_all(cfg, out), out)
+    except KeyboardInterrupt:
+        # The override that finishes this sweep; the entry point adds the rest of the command line.
+        raise KeyboardInterrupt(f"sweep.resume={out}") from None
+
+
+def finish(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
+    """Writes the atlas, its tables and pictures from the trained sweep."""
+    atlas = build_atlas(cfg, starts, tallies, firsts, timing, out)
     io.write_json(out / "atlas.json", atlas)
     summary.write_text(out / "atlas.md", markdown(atlas))
     log.info("\n" + outcome_table(atlas["configs"]))

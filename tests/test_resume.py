@@ -1,0 +1,225 @@
+"""Sweeps that scale out and survive: finished chunks are kept and never trained again, a killed or interrupted
+sweep resumed with ``sweep.resume=<its folder>`` ends with exactly the uninterrupted result, and the result
+does not depend on the number of devices the starts are sharded over."""
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+from xorjax import io, run, sweep, train
+from xorjax.experiments import sweep as sweep_experiment
+
+SPEC = train.Spec(steps=301, log_every=100)
+
+
+class Memory:
+    """A chunk store in memory, {lo: (hi, arrays)}, that records what was saved."""
+
+    def __init__(self, chunks=None):
+        self.chunks, self.saved = dict(chunks or {}), []
+
+    def finished(self):
+        return {lo: hi for lo, (hi, _) in self.chunks.items()}
+
+    def load(self, lo, hi):
+        return self.chunks[lo][1]
+
+    def save(self, lo, hi, arrays):
+        self.saved.append((lo, hi))
+        self.chunks[lo] = (hi, arrays)
+
+
+def sweep_of(store=None, chunk=16, seeds=20):
+    _, per = sweep.grid(0, seeds, [0.5, 2.0], [1.0])
+    return sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], sweep.sweep_init((2,), "normal"),
+                            (2,), SPEC, group=per["group"], chunk=chunk, show=False, store=store)
+
+
+def assert_same_starts(a: sweep.Starts, b: sweep.Starts):
+    for name in ("status", "solved_at", "final_loss", "keys"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.firsts.keys() == b.firsts.keys()
+    for key, (index, weights) in a.firsts.items():
+        assert b.firsts[key][0] == index
+        for k in weights:
+            np.testing.assert_array_equal(b.firsts[key][1][k], weights[k])
+
+
+# --- the engine: chunks planned around finished ones, never trained twice ------------------------------
+
+@pytest.mark.parametrize("n, size, finished, expected", [
+    (10, 4, {}, [(0, 4, False), (4, 8, False), (8, 10, False)]),
+    (10, 4, {4: 8}, [(0, 4, False), (4, 8, True), (8, 10, False)]),
+    # another chunk size than the finished chunks': the gaps are cut around them
+    (10, 3, {2: 5, 8: 10}, [(0, 2, False), (2, 5, True), (5, 8, False), (8, 10, True)]),
+    (10, 4, {0: 10}, [(0, 10, True)]),
+])
+def test_a_plan_keeps_finished_chunks_and_fills_the_gaps(n, size, finished, expected):
+    assert sweep.plan(n, size, finished) == expected
+
+
+def test_a_resumed_sweep_trains_only_the_missing_chunks_and_equals_the_whole_one():
+    whole = sweep_of()
+    full = Memory()
+    assert_same_starts(sweep_of(full), whole)
+    # keep every other chunk, as a sweep killed part way might (written out of order: never, but no matter)
+    kept = {lo: v for i, (lo, v) in enumerate(sorted(full.chunks.items())) if i % 2 == 0}
+    resumed = Memory(kept)
+    assert_same_starts(sweep_of(resumed, chunk=5), whole)  # another chunk size, too
+    done = [(lo, hi) for lo, (hi, _) in kept.items()]
+    assert resumed.saved and not any(lo < h and l < hi for lo, hi in resumed.saved for l, h in done)
+    assert sum(hi - lo for lo, hi in resumed.saved + done) == 40
+
+
+def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
+    cells, per = sweep.grid(3, 20, [0.5, 2.0], [1.0, 0.5])
+    grid = sweep.Grid(3, 20, cells)
+    inputs, lrs, group = grid.part(0, len(grid))
+    for k in ("seed", "scale"):
+        np.testing.assert_array_equal(inputs[k], per[k])
+    np.testing.assert_array_equal(lrs, per["lr"])
+    np.testing.assert_array_equal(group, per["group"])
+    init = sweep.sweep_init((2,), "normal")
+    starts = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), SPEC,
+                              group=per["group"], chunk=8, show=False)
+    tallies, firsts = sweep.run_grid(grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
+    for g, t in enumerate(tallies):
+        assert t.statistics() == sweep.statistics(starts, per["group"] == g)
+        assert t.families() == sweep.families(starts, per["group"] == g)
+    assert sum(len(t.families()) for t in tallies) > 1
+    assert_same_starts(starts, starts._replace(firsts=firsts))
+
+
+# --- refusals ----------------------------------------------------------------------------------------------
+
+def settings(*overrides):
+    with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
+        return run.settings(compose("config", overrides=list(overrides)))
+
+
+def test_a_resume_with_other_settings_or_of_no_sweep_is_refused_in_one_line(tmp_path):
+    (tmp_path / "chunks").mkdir()
+    io.write_json(tmp_path / "chunks" / "settings.json",
+                  sweep_experiment.fingerprint(settings("experiment=sweep", "steps=11")))
+    problem = run.check_overrides(["experiment=sweep", "steps=12", f"sweep.resume={tmp_path}"])
+    assert problem == (f"sweep.resume={tmp_path} is not allowed: that sweep ran with steps=11, this one has "
+                       "steps=12; resume with the same settings")
+    # what may change: the chunk size, the devices, logging
+    assert run.check_overrides(["experiment=sweep", "steps=11", "sweep.chunk=7", "logger.plots=false",
+                                f"sweep.resume={tmp_path}"]) is None
+    problem = run.check_overrides(["experiment=sweep", f"sweep.resume={tmp_path / 'nothing'}"])
+    assert "holds no sweep to resume" in problem and "\n" not in problem
+
+
+# --- end to end: processes killed, interrupted and resumed; several devices -------------------------------
+
+def start(cwd, *args, devices=2):
+    """``python -m xorjax.run ARGS`` on ``devices`` CPU devices, with Ctrl-C delivered (a background shell
+    would have it ignored)."""
+    cwd.mkdir(exist_ok=True)
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_PROGRESS="0", XORJAX_CACHE_DIR=str(cwd.parent / "jax-cache"),
+               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    # An ignored SIGINT stays ignored in the child; a handler of ours becomes the default one there.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def finish(p):
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    return out, err
+
+
+def folder_of(cwd):
+    (f,) = {p.parent.parent for p in (cwd / "outputs").rglob("chunks/settings.json")}
+    return f
+
+
+def wait_for_chunks(cwd, p, count):
+    while p.poll() is None and len(list((cwd / "outputs").rglob("chunks/*.npz"))) < count:
+        time.sleep(0.01)
+
+
+def results(folder):
+    """atlas.json without its timing, every start's outcomes in order, and the solutions' weights."""
+    atlas = json.loads((folder / "atlas.json").read_text())
+    del atlas["timing"]
+    chunks = [np.load(p) for p in sorted((folder / "chunks").glob("*.npz"))]
+    starts = {k: np.concatenate([c[k] for c in chunks]) for k in ("status", "solved_at", "final_loss", "keys")}
+    weights = {p.name: p.read_text() for p in (folder / "solutions").glob("*.json")}
+    return atlas, starts, weights
+
+
+def assert_same_results(a, b):
+    assert a[0] == b[0]
+    assert a[1].keys() == b[1].keys()
+    for k in a[1]:
+        np.testing.assert_array_equal(a[1][k], b[1][k], err_msg=k)
+    assert a[2] == b[2] and a[2]
+
+
+SMALL = ["experiment=sweep", "sweep.seeds=300", "sweep.lrs=[0.5,2.0]", "steps=301", "sweep.chunk=64",
+         "logger.plots=false", "logger.tensorboard=false"]
+
+
+@pytest.mark.slow
+def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path):
+    finish(start(tmp_path / "one", *SMALL, devices=1))
+    out, _ = finish(start(tmp_path / "two", *SMALL, devices=2))
+    one, two = folder_of(tmp_path / "one"), folder_of(tmp_path / "two")
+    assert json.loads((two / "atlas.json").read_text())["timing"]["devices"] == 2
+    assert json.loads((one / "atlas.json").read_text())["timing"]["devices"] == 1
+    assert_same_results(results(one), results(two))
+
+
+BIG = ["experiment=sweep", "sweep.seeds=6000", "sweep.lrs=[0.5,2.0]", "steps=4001", "sweep.chunk=96",
+       "logger.plots=false", "logger.tensorboard=false"]
+
+
+@pytest.mark.slow
+def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    whole = start(tmp_path / "whole", *BIG)
+    finish(whole)
+    expected = results(folder_of(tmp_path / "whole"))
+    total = len(list((folder_of(tmp_path / "whole") / "chunks").glob("*.npz")))
+
+    # SIGKILL: no chance to clean up; whole chunks only are left, and none is trained again
+    killed = start(tmp_path / "killed", *BIG)
+    wait_for_chunks(tmp_path / "killed", killed, 4)
+    killed.kill()
+    killed.wait()
+    folder = folder_of(tmp_path / "killed")
+    kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (folder / "chunks").glob("*.npz")}
+    assert 4 <= len(kept) < total and not (folder / "atlas.json").exists()
+    # resumed on one device: other chunk boundaries than the killed run's two-device ones
+    out, err = finish(start(tmp_path / "again", *BIG, f"sweep.resume={folder}", devices=1))
+    assert f"resuming: {sum(int(n[11:21]) - int(n[:10]) for n in kept)} of 12000 starts were finished" in out + err
+    assert {n: (p.stat().st_ino, p.stat().st_mtime_ns) for n in kept for p in [folder / "chunks" / n]} == kept
+    assert_same_results(results(folder), expected)
+
+    # Ctrl-C: one line that gives the command to resume with, which then finishes the sweep
+    stopped = start(tmp_path / "stopped", *BIG)
+    wait_for_chunks(tmp_path / "stopped", stopped, 2)
+    stopped.send_signal(signal.SIGINT)
+    _, err = stopped.communicate(timeout=60)
+    folder = folder_of(tmp_path / "stopped")
+    line = err.strip().splitlines()[-1]
+    assert stopped.returncode == 130 and "Traceback" not in err
+    assert line == ("xorjax: interrupted; resume with: python -m xorjax.run "
+                    + shlex.join(BIG + [f"sweep.resume={folder}"]))
+    command = shlex.split(line.split("resume with: ")[1])
+    assert command[:3] == ["python", "-m", "xorjax.run"]
+    finish(start(tmp_path / "stopped", *command[3:]))
+    assert_same_results(results(folder), expected)
