@@ -21,9 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from xorjax import config, io, report, summary, sweep, train
+from xorjax import devices as hardware
 from xorjax.config import Config
 from xorjax.errors import XorjaxError
 
@@ -155,6 +157,7 @@ def train_all(cfg: Config, out: Path):
     seconds = time.perf_counter() - t
     trained = n - done
     timing = {"seconds": seconds, "starts": trained, "steps": cfg.steps, "devices": devices,
+              "device": hardware.describe(jax.local_devices()),  # what it computed on, e.g. "gpu (NVIDIA H100)"
               "net_steps_per_s": trained * cfg.steps / seconds, "resumed_starts": done}
     log.info(f"trained {trained} starts x {cfg.steps} steps in {seconds:.1f} s: "
              f"{timing['net_steps_per_s'] / 1e6:.1f} M net-steps/s (compiling included)")
