@@ -46,14 +46,6 @@ def use_all_cores() -> int:
     return len(jax.local_devices())
 
 
-class Setting(NamedTuple):
-    """One cell of a sweep: its statistics are reported separately."""
-
-    hidden: tuple
-    lr: float
-    init_scale: float
-
-
 class Starts(NamedTuple):
     """The outcome of every start (host arrays, start axis first)."""
 
@@ -231,7 +223,7 @@ def train_chunks(n: int, part: Callable, keep: Callable, init: Callable, hidden,
             final = {k: v[..., :m] for k, v in final.items()}
             arrays["keys"] = atlas.keys(*atlas.tables(final, activation))
             firsts = {}
-            remember_firsts(firsts, arrays["keys"], group, status[:m] == 0, lo, final)
+            remember_firsts(firsts, arrays["keys"], group, status[:m] == SOLVED, lo, final)
             arrays["first_rows"] = np.asarray([(g, *key) for g, key in firsts], np.int64).reshape(-1, hidden[0] + 2)
             arrays["first_index"] = np.asarray([i for i, _ in firsts.values()], np.int64)
             for k, shape in model.param_shapes(hidden).items():

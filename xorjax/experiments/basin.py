@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -17,17 +18,15 @@ from xorjax import config, io, model, sweep, train
 from xorjax.config import Config
 from xorjax.errors import XorjaxError
 from xorjax.experiments import sweep as sweep_experiment
+from xorjax.experiments import train as train_experiment
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(W\d+)[.\[](\d+)(?:\]\[|[.,])(\d+)\]?$|^(b\d+)[.\[](\d+)\]?$")
 
 
 def base_params(cfg: Config) -> dict:
-    if cfg.init.name == "file":
-        return io.read_weights(cfg.init.path, cfg.model.hidden)
-    scale = sweep_experiment.init_scale(cfg)
-    return {k: np.asarray(v[..., 0]) for k, v in train.init_starts([cfg.seed], cfg.model.hidden, cfg.init.name,
-                                                                     scale).items()}
+    """The start the grid is centred on: the run with ``seed`` (or the weights file)."""
+    return {k: np.asarray(v) for k, v in train_experiment.initial_params(cfg).items()}
 
 
 def parameter(cfg: Config, axis: str) -> tuple[str, tuple]:
@@ -69,7 +68,7 @@ def grid_init(base: dict, x: tuple, y: tuple):
 
 
 def run(cfg: Config, out: Path) -> dict:
-    devices = sweep.use_all_cores()
+    devices = len(jax.local_devices())  # run.py has already given this job its share of the cores
     b = cfg.sweep.basin
     (xn, xi), (yn, yi) = parameter(cfg, "x"), parameter(cfg, "y")
     base = base_params(cfg)

@@ -135,7 +135,7 @@ def train_all(cfg: Config, out: Path):
     """Runs the sweep, keeping its finished chunks in ``out/chunks`` (and reusing those there already);
     returns the starts (a ``sweep.Grid``), each setting's ``sweep.Tally``, the weights of every family's first
     start and the timing. Nothing is kept per start in memory, so 10,000,000 starts fit as well as 1,000."""
-    devices = sweep.use_all_cores()
+    devices = len(jax.local_devices())  # run.py has already given this job its share of the cores
     lrs = list(cfg.sweep.lrs or [cfg.optimizer.lr])
     scales = list(cfg.sweep.init_scales or [init_scale(cfg)])
     cells = [(float(lr), float(s)) for lr in lrs for s in scales]  # the order of sweep.grid

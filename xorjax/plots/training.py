@@ -245,9 +245,9 @@ def call(fn: str, kwargs: dict):
         return None, f"{type(e).__name__}: {e}"
 
 
-def draw_run(out, params, activation: str = "sigmoid", steps=None, loss=None, accuracy=None, weights=None,
-             prefix: str = "", painter=None) -> tuple[list[Path], list[str]]:
+def draw_run(out, params, activation: str = "sigmoid", steps=None, loss=None, accuracy=None,
+             weights=None) -> tuple[list[Path], list[str]]:
     """Every picture a run can show, into ``out``; returns (files written, one-line notes on what was skipped)."""
     jobs, notes = run_jobs(params, activation, steps, loss, accuracy, weights)
-    files, failed = draw(out, jobs, prefix, painter)
+    files, failed = draw(out, jobs)
     return files, notes + failed
