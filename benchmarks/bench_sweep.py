@@ -53,7 +53,7 @@ def baseline_rate(n: int, steps: int, repeats: int, own_loss: bool = False) -> f
     from xorjax import data, model, train
 
     X, Y = jnp.asarray(data.X), jnp.asarray(data.Y)
-    bce = model.LOSSES["bce"] if own_loss else optax.losses.sigmoid_binary_cross_entropy
+    bce = model.LOSSES["bce"].fn if own_loss else optax.losses.sigmoid_binary_cross_entropy
 
     def loss(p):
         h = jax.nn.sigmoid(X @ p["W1"] + p["b1"])

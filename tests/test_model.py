@@ -94,9 +94,11 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
                 assert float(np.asarray(grads[name]).ravel()[i]) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
-def test_units_form_round_trips_with_a_start_axis():
+@pytest.mark.parametrize("hidden, layout", [([3, 2], "units"), ([10, 10], "matrix")])
+def test_layers_round_trip_with_a_start_axis(hidden, layout):
     params = {k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
-              for k, v in model.init_params(jax.random.PRNGKey(0), [3, 2]).items()}
-    back = model.stack(model.unstack(params))
+              for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()}
+    assert model.layout(hidden) == layout
+    back = model.from_layers(model.to_layers(params))
     for k in params:
         np.testing.assert_array_equal(back[k], params[k])

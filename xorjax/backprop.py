@@ -17,36 +17,12 @@ import jax.numpy as jnp
 
 from xorjax import model
 
-# ∂cost_n/∂z for one pattern, z the output logit and yhat = σ(z); by the chain rule ∂/∂yhat · ∂yhat/∂z,
-# with ∂yhat/∂z = yhat(1 - yhat):
-#   bce = -(y log yhat + (1-y) log(1-yhat)):  (yhat - y)/(yhat(1 - yhat)) · yhat(1 - yhat) = yhat - y
-#   mse = (yhat - y)²:                         2(yhat - y) · yhat(1 - yhat)
-#   sse = (yhat - y)²/2:                       (yhat - y) · yhat(1 - yhat)
-# (lab 9-x divides and multiplies by yhat(1 - yhat), with a 1e-7 against 0/0; cancelling it is exact.)
-DLOSS = {"bce": lambda yhat, y: yhat - y,
-         "mse": lambda yhat, y: 2 * (yhat - y) * yhat * (1 - yhat),
-         "sse": lambda yhat, y: (yhat - y) * yhat * (1 - yhat)}
-# act'(z) from the activation's output h = act(z), the value the forward pass kept.
-DACT = {"sigmoid": lambda h: h * (1 - h),
-        "tanh": lambda h: 1 - h ** 2,
-        "relu": lambda h: (h > 0).astype(h.dtype)}  # 0 at z = 0, as jax.nn.relu's derivative
-
-
-def _dense(h, W, b):
-    """z[n, j] = Σ_i h[n, i]·W[i, j] + b[j], for every start at once."""
-    return jnp.einsum("ni...,ij...->nj...", h, W) + b
-
 
 def forward(params, X, activation: str = "sigmoid"):
     """The hypothesis, keeping every layer's input: returns ([X, h1, h2, ...], output logit z of shape (N, *B))."""
-    act = model.ACTIVATIONS[activation]
-    hs = [jnp.asarray(X)]
-    L = model.n_layers(params)
-    for l in range(1, L + 1):
-        z = _dense(hs[-1], params[f"W{l}"], params[f"b{l}"])
-        if l == L:
-            return hs, z[:, 0]
-        hs.append(act(z))
+    layers = [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, model.n_layers(params) + 1)]  # matrices
+    z, hidden = model.forward(layers, X, activation)
+    return [jnp.asarray(X, z.dtype), *hidden], z
 
 
 def _per_pattern(Y, z):
@@ -58,7 +34,7 @@ def _per_pattern(Y, z):
 def cost(params, X, Y, activation: str = "sigmoid", loss: str = "bce"):
     """The lecture's cost, vectorised as its labs write it: mean over the patterns."""
     _, z = forward(params, X, activation)
-    return jnp.mean(model.LOSSES[loss](z, _per_pattern(Y, z)), axis=0)
+    return jnp.mean(model.LOSSES[loss].fn(z, _per_pattern(Y, z)), axis=0)
 
 
 def value_and_grad(params, X, Y, activation: str = "sigmoid", loss: str = "bce"):
@@ -66,9 +42,9 @@ def value_and_grad(params, X, Y, activation: str = "sigmoid", loss: str = "bce")
     hs, z = forward(params, X, activation)
     Y = _per_pattern(Y, z)
     yhat = model.sigmoid(z)
-    c = jnp.mean(model.LOSSES[loss](z, Y), axis=0)
+    c = jnp.mean(model.LOSSES[loss].fn(z, Y), axis=0)
     accuracy = jnp.mean(((yhat > 0.5) == (Y > 0.5)).astype(z.dtype), axis=0)
-    dz = (DLOSS[loss](yhat, Y) / z.shape[0])[:, None]  # the mean's 1/N; (N, 1, *B) like the last layer's z
+    dz = (model.LOSSES[loss].dz(yhat, Y) / z.shape[0])[:, None]  # the mean's 1/N; (N, 1, *B) like the last layer's z
     grads = {}
     for l in range(model.n_layers(params), 0, -1):
         h = hs[l - 1]
@@ -76,7 +52,7 @@ def value_and_grad(params, X, Y, activation: str = "sigmoid", loss: str = "bce")
         grads[f"b{l}"] = jnp.sum(dz, axis=0)
         if l > 1:
             dh = jnp.einsum("nj...,ij...->ni...", dz, params[f"W{l}"])
-            dz = dh * DACT[activation](h)
+            dz = dh * model.ACTIVATIONS[activation].grad(h)
     return c, accuracy, grads
 
 
