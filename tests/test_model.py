@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from xorjax import data, model
+from xorjax import data, model, train
 from xorjax.config import LECTURE_WEIGHTS
 
 
@@ -102,3 +102,43 @@ def test_layers_round_trip_with_a_start_axis(hidden, layout):
     back = model.from_layers(model.to_layers(params))
     for k in params:
         np.testing.assert_array_equal(back[k], params[k])
+
+
+@pytest.mark.parametrize("hidden", [[2], [3, 2], [5], [10, 10, 10], [32]])
+def test_both_layouts_compute_the_same_forward_pass_cost_and_gradients(hidden):
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(len(hidden))
+        params = {k: jnp.asarray(rng.standard_normal((*shape, 3))) for k, shape in model.param_shapes(hidden).items()}
+        X, Y = data.X.astype(np.float64), data.Y.astype(np.float64)
+        results = {}
+        for laid_out in ("units", "matrix"):
+            layers = model.to_layers(params, laid_out)
+            z, _ = model.forward(layers, X)
+            grads = jax.grad(lambda l: jnp.sum(model.cost_and_accuracy(l, X, Y)[0]))(layers)
+            results[laid_out] = z, model.cost_and_accuracy(layers, X, Y), model.from_layers(grads)
+        (zu, cu, gu), (zm, cm, gm) = results["units"], results["matrix"]
+        assert zu.shape == zm.shape == (4, 3)
+        np.testing.assert_allclose(zu, zm, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(cu[0], cm[0], rtol=1e-13)
+        np.testing.assert_array_equal(cu[1], cm[1])
+        for k in params:
+            np.testing.assert_allclose(gu[k], gm[k], rtol=1e-11, atol=1e-13, err_msg=k)
+
+
+@pytest.mark.parametrize("hidden", [[3], [10, 10, 10]])
+def test_both_layouts_train_along_the_same_trajectory(hidden):
+    with jax.enable_x64(True):
+        params = {k: jnp.asarray(v, jnp.float64)[..., None] for k, v in
+                  model.init_params(jax.random.PRNGKey(1), hidden).items()}
+        spec = train.Spec(steps=500, log_every=100)
+        lr = jnp.asarray([0.5], jnp.float64)
+        runs = [train.train_layers(model.to_layers(params, laid_out), lr, data.X, data.Y, spec)
+                for laid_out in ("units", "matrix")]
+        np.testing.assert_allclose(runs[0].loss, runs[1].loss, rtol=1e-10)
+        for k, v in model.from_layers(runs[0].layers).items():
+            np.testing.assert_allclose(v, model.from_layers(runs[1].layers)[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_the_layout_is_chosen_by_the_widest_layer():
+    assert model.layout([2]) == model.layout([16]) == model.layout([4, 4]) == "units"
+    assert model.layout([10, 10, 10]) == model.layout([17]) == model.layout([100]) == "matrix"

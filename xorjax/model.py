@@ -137,10 +137,10 @@ def hidden_of(params) -> tuple:
     return tuple(params[f"b{l}"].shape[0] for l in range(1, n_layers(params)))
 
 
-def to_layers(params) -> list[tuple]:
-    """``{"W1": (in, out, *B), "b1": (out, *B), ...}`` -> ``[(W, b), ...]`` in the net's layout: for units,
-    ``W[i][j]`` and ``b[j]`` arrays of shape B; for matrices, the arrays themselves."""
-    if layout(hidden_of(params)) == "matrix":
+def to_layers(params, laid_out: str | None = None) -> list[tuple]:
+    """``{"W1": (in, out, *B), "b1": (out, *B), ...}`` -> ``[(W, b), ...]`` in the net's layout (or
+    ``laid_out``): for units, ``W[i][j]`` and ``b[j]`` arrays of shape B; for matrices, the arrays themselves."""
+    if (laid_out or layout(hidden_of(params))) == "matrix":
         return [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, n_layers(params) + 1)]
     layers = []
     for l in range(1, n_layers(params) + 1):
