@@ -94,51 +94,65 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
                 assert float(np.asarray(grads[name]).ravel()[i]) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
-@pytest.mark.parametrize("hidden, layout", [([3, 2], "units"), ([10, 10], "matrix")])
-def test_layers_round_trip_with_a_start_axis(hidden, layout):
+@pytest.mark.parametrize("hidden, layouts", [([3, 2], ["units"] * 3), ([10, 20], ["sums", "matrix", "sums"])])
+def test_layers_round_trip_with_a_start_axis(hidden, layouts):
     params = {k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
               for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()}
-    assert model.layout(hidden) == layout
+    assert model.layouts(hidden) == layouts
     back = model.from_layers(model.to_layers(params))
     for k in params:
         np.testing.assert_array_equal(back[k], params[k])
 
 
-@pytest.mark.parametrize("hidden", [[2], [3, 2], [5], [10, 10, 10], [32]])
-def test_both_layouts_compute_the_same_forward_pass_cost_and_gradients(hidden):
+LAYOUTS = ("units", "sums", "matrix")
+
+
+@pytest.mark.parametrize("hidden", [[2], [3, 2], [5], [6, 7, 5], [32]])
+def test_every_layout_computes_the_same_forward_pass_cost_and_gradients(hidden, monkeypatch):
     with jax.enable_x64(True):
         rng = np.random.default_rng(len(hidden))
         params = {k: jnp.asarray(rng.standard_normal((*shape, 3))) for k, shape in model.param_shapes(hidden).items()}
         X, Y = data.X.astype(np.float64), data.Y.astype(np.float64)
         results = {}
-        for laid_out in ("units", "matrix"):
-            layers = model.to_layers(params, laid_out)
-            z, _ = model.forward(layers, X)
+        for laid_out in LAYOUTS:
+            monkeypatch.setattr(model, "layouts", lambda hidden: [laid_out] * (len(hidden) + 1))
+            layers = model.to_layers(params)
+            z, hidden_outputs = model.forward(layers, X)
             grads = jax.grad(lambda l: jnp.sum(model.cost_and_accuracy(l, X, Y)[0]))(layers)
-            results[laid_out] = z, model.cost_and_accuracy(layers, X, Y), model.from_layers(grads)
-        (zu, cu, gu), (zm, cm, gm) = results["units"], results["matrix"]
-        assert zu.shape == zm.shape == (4, 3)
-        np.testing.assert_allclose(zu, zm, rtol=1e-13, atol=1e-13)
-        np.testing.assert_allclose(cu[0], cm[0], rtol=1e-13)
-        np.testing.assert_array_equal(cu[1], cm[1])
-        for k in params:
-            np.testing.assert_allclose(gu[k], gm[k], rtol=1e-11, atol=1e-13, err_msg=k)
+            results[laid_out] = z, hidden_outputs, model.cost_and_accuracy(layers, X, Y), model.from_layers(grads)
+        zu, hu, cu, gu = results["units"]
+        for laid_out in LAYOUTS[1:]:
+            z, h, c, g = results[laid_out]
+            assert z.shape == zu.shape == (4, 3)
+            np.testing.assert_allclose(z, zu, rtol=1e-13, atol=1e-13)
+            for a, b in zip(h, hu, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(c[0], cu[0], rtol=1e-13)
+            np.testing.assert_array_equal(c[1], cu[1])
+            for k in params:
+                np.testing.assert_allclose(g[k], gu[k], rtol=1e-11, atol=1e-13, err_msg=f"{laid_out} {k}")
 
 
-@pytest.mark.parametrize("hidden", [[3], [10, 10, 10]])
-def test_both_layouts_train_along_the_same_trajectory(hidden):
+@pytest.mark.parametrize("hidden", [[3], [4, 6]])
+def test_every_layout_trains_along_the_same_trajectory(hidden, monkeypatch):
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64)[..., None] for k, v in
                   model.init_params(jax.random.PRNGKey(1), hidden).items()}
         spec = train.Spec(steps=500, log_every=100)
         lr = jnp.asarray([0.5], jnp.float64)
-        runs = [train.train_layers(model.to_layers(params, laid_out), lr, data.X, data.Y, spec)
-                for laid_out in ("units", "matrix")]
-        np.testing.assert_allclose(runs[0].loss, runs[1].loss, rtol=1e-10)
-        for k, v in model.from_layers(runs[0].layers).items():
-            np.testing.assert_allclose(v, model.from_layers(runs[1].layers)[k], rtol=1e-9, atol=1e-12, err_msg=k)
+        runs = []
+        for laid_out in LAYOUTS:
+            monkeypatch.setattr(model, "layouts", lambda hidden: [laid_out] * (len(hidden) + 1))
+            runs.append(train.train_layers(model.to_layers(params), lr, data.X, data.Y, spec))
+        for run in runs[1:]:
+            np.testing.assert_allclose(run.loss, runs[0].loss, rtol=1e-10)
+            for k, v in model.from_layers(runs[0].layers).items():
+                np.testing.assert_allclose(model.from_layers(run.layers)[k], v, rtol=1e-9, atol=1e-12, err_msg=k)
 
 
-def test_the_layout_is_chosen_by_the_widest_layer():
-    assert model.layout([2]) == model.layout([16]) == model.layout([4, 4]) == "units"
-    assert model.layout([10, 10, 10]) == model.layout([17]) == model.layout([100]) == "matrix"
+def test_each_layer_s_layout_is_chosen_by_its_size():
+    assert model.layouts([2]) == ["units", "units"]
+    assert model.layouts([16]) == ["units", "units"]
+    assert model.layouts([10, 10, 10]) == ["sums"] * 4
+    assert model.layouts([100]) == ["matrix", "sums"]
+    assert model.layouts([256, 256]) == ["matrix", "matrix", "matrix"]

@@ -5,15 +5,9 @@ for any list of hidden sizes (``[2]`` is the lecture's net, ``[]`` is logistic r
 carry trailing start axes (one entry per training start), so the same arithmetic trains one network or a
 million side by side.
 
-The forward pass is written once (``forward``), layer by layer through ``dense``. How the layers are laid
-out for XLA is decided in one place, ``layout``, by the size of the widest layer:
-
-- ``units``: every weight its own array over starts, ``W[i][j]``, and each pattern computed on its own, so
-  training is elementwise over the start axis: XLA fuses a whole step into one loop (about 220 M net-steps/s
-  for the 2-2-1 net on 2 cores). Tracing and compiling grow with the number of weights, so only for tiny
-  layers: a 2-16-1 net compiles in about 3 s, a 2-10-10-10-1 net in 30 to 45 s.
-- ``matrix``: ``W`` an (in, out, *starts) array and all patterns at once, ``z = h·W + b`` as one ``einsum``:
-  tracing and compiling do not grow with the width.
+The forward pass is written once (``forward``), layer by layer through ``dense``. How each layer is laid out
+for XLA (units, sums or a matrix) is decided in one place, ``layouts``, by the layers' sizes: the same
+for a single run and a sweep, so start i of a sweep is the run seed=i, bit for bit.
 """
 
 from functools import partial
@@ -121,95 +115,155 @@ def n_layers(params) -> int:
     return len(params) // 2
 
 
-# The most weights a layer may have for the net to be laid out as units. Measured on 2 cores (4,096 starts):
-# 2-16-1 as units compiles in 3.4 s and trains 4.6 M net-steps/s, 20x faster than a matrix net one start at a
-# time; 2-10-10-10-1 (100-weight layers) as units takes 30-45 s to compile, as matrices under 1 s.
+# How many weights a layer may have to be laid out as units, and as sums. Measured on 2 cores, 4,096 starts:
+# a 2-16-1 net as units compiles in 3.4 s and trains 4.6 M net-steps/s; 2-10-10-10-1 as units takes 30-45 s to
+# compile, as sums 1.6 s (and 0.4-0.7 M net-steps/s a core); as sums 2-256-256-1 takes 31 s to compile, as a
+# matrix 0.7 s.
 UNITS_MAX = 32
+SUMS_MAX = 128
 
 
-def layout(hidden) -> str:
-    """``units`` or ``matrix`` (see the module's docstring): the one place the choice is made."""
+def layouts(hidden) -> list[str]:
+    """How each layer of the net is laid out for XLA: the one place the choice is made, by the layers' sizes.
+
+    - ``units``: every weight its own array over starts, ``W[i][j]``, each pattern on its own: training is
+      elementwise over the start axis and XLA fuses a whole step into one loop (about 220 M net-steps/s for
+      the 2-2-1 net on 2 cores), but tracing and compiling grow with the number of weights: only for nets
+      whose every layer is tiny (mixed with the other layouts, the conversions cost more than they save).
+    - ``sums``: W an (in, out, *starts) array and ``z = b + sum_i h_i W_i`` written as a sum over the fan-in,
+      with its gradient by hand (``_sums``): still elementwise over starts, tracing grows with the fan-in only.
+    - ``matrix``: W an array and ``z = h·W + b`` one ``einsum``: tracing and compiling do not grow with the
+      width; the product's summation order then depends on the number of starts (see ``train``).
+    """
     sizes = layer_sizes(hidden)
-    return "units" if max(a * b for a, b in zip(sizes[:-1], sizes[1:])) <= UNITS_MAX else "matrix"
+    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    if max(weights) <= UNITS_MAX:
+        return ["units"] * len(weights)
+    return ["sums" if w <= SUMS_MAX else "matrix" for w in weights]
+
+
+class Sums(NamedTuple):
+    """A layer's weights (in, out, *B) marked to be laid out as sums (see ``layouts``)."""
+
+    W: jax.Array
+
+
+def _units(W) -> bool:
+    return isinstance(W, tuple) and not isinstance(W, Sums)
+
+
+def all_units(layers) -> bool:
+    return all(_units(W) for W, _ in layers)
 
 
 def hidden_of(params) -> tuple:
     return tuple(params[f"b{l}"].shape[0] for l in range(1, n_layers(params)))
 
 
-def to_layers(params, laid_out: str | None = None) -> list[tuple]:
-    """``{"W1": (in, out, *B), "b1": (out, *B), ...}`` -> ``[(W, b), ...]`` in the net's layout (or
-    ``laid_out``): for units, ``W[i][j]`` and ``b[j]`` arrays of shape B; for matrices, the arrays themselves."""
-    if (laid_out or layout(hidden_of(params))) == "matrix":
-        return [(params[f"W{l}"], params[f"b{l}"]) for l in range(1, n_layers(params) + 1)]
+def to_layers(params) -> list[tuple]:
+    """``{"W1": (in, out, *B), "b1": (out, *B), ...}`` -> ``[(W, b), ...]``, each layer in its layout: units as
+    ``W[i][j]`` and ``b[j]`` arrays of shape B, sums as ``Sums(W)`` and ``b``, a matrix as the arrays."""
     layers = []
-    for l in range(1, n_layers(params) + 1):
+    for l, laid_out in enumerate(layouts(hidden_of(params)), start=1):
         W, b = params[f"W{l}"], params[f"b{l}"]
-        layers.append((tuple(tuple(W[i, j] for j in range(W.shape[1])) for i in range(W.shape[0])),
-                       tuple(b[j] for j in range(b.shape[0]))))
+        if laid_out == "units":
+            W = tuple(tuple(W[i, j] for j in range(W.shape[1])) for i in range(W.shape[0]))
+            b = tuple(b[j] for j in range(b.shape[0]))
+        layers.append((Sums(W) if laid_out == "sums" else W, b))
     return layers
 
 
 def from_layers(layers) -> dict:
     params = {}
     for l, (W, b) in enumerate(layers, start=1):
-        units = isinstance(W, tuple)
-        params[f"W{l}"] = jnp.stack([jnp.stack(row) for row in W]) if units else W
+        units = _units(W)
+        params[f"W{l}"] = jnp.stack([jnp.stack(row) for row in W]) if units else W.W if isinstance(W, Sums) else W
         params[f"b{l}"] = jnp.stack(b) if units else b
     return params
 
 
+@jax.custom_vjp
+def _sums(h, W, b):
+    """z = b + sum_i h_i W_i for h (P, in, *B), W (in, out, *B), b (out, *B)."""
+    return sum((h[:, i:i + 1] * W[i] for i in range(W.shape[0])), b)
+
+
+def _sums_forward(h, W, b):
+    return _sums(h, W, b), (h, W)
+
+
+def _sums_backward(saved, dz):
+    # The chain rule written out as sums in a fixed order: autodiff would sum over the patterns and the units
+    # with reductions whose order XLA picks by the number of starts; these additions are the same for any.
+    h, W = saved
+    patterns = range(h.shape[0])
+    dW = jnp.stack([sum(h[p, i] * dz[p] for p in patterns) for i in range(W.shape[0])])
+    db = sum(dz[p] for p in patterns)
+    dh = sum(dz[:, j:j + 1] * W[:, j] for j in range(W.shape[1]))
+    return dh, dW, db
+
+
+_sums.defvjp(_sums_forward, _sums_backward)
+
+
 def dense(h, W, b):
-    """z_j = sum_i h_i W_ij + b_j. Units: ``h`` one pattern's units, a list of arrays over starts. Matrices:
-    ``h`` (patterns, in, *B) and ``W`` (in, out, *B)."""
+    """z_j = sum_i h_i W_ij + b_j for every pattern. Units: ``h`` a list over patterns of lists of units (arrays
+    over starts). Sums and matrices: ``h`` (patterns, in, *B) and ``W`` (in, out, *B)."""
+    if isinstance(W, Sums):
+        return _sums(h, W.W, b)
     if isinstance(W, tuple):
-        return [b[j] + sum(h[i] * W[i][j] for i in range(len(h))) for j in range(len(b))]
+        return [[b[j] + sum(x[i] * W[i][j] for i in range(len(x))) for j in range(len(b))] for x in h]
     return jnp.einsum("pi...,ij...->pj...", h, W) + b
 
 
-def forward(layers, X, activation: str = "sigmoid"):
-    """The patterns ``X`` (P, 2) through the net: the output logit z (P, *B) and every hidden layer's output.
+def _as_array(h):
+    """A layer's output as one (P, units, *B) array, from units' lists if need be."""
+    return jnp.stack([jnp.stack(x) for x in h]) if isinstance(h, list) else h
 
-    Hidden layers apply the activation; the output unit is left as a logit so the cost can be computed
-    stably. Units go pattern by pattern (each hidden layer a list over patterns of lists of units); matrices
-    take all patterns at once (each hidden layer (P, width, *B)).
-    """
+
+def logits(layers, X, activation: str = "sigmoid"):
+    """The patterns ``X`` (P, 2) through the net: the output logit of each pattern (a list of P arrays over
+    starts) and each hidden layer's output (P, width, *B). Hidden layers apply the activation; the output
+    unit is left as a logit so that the cost can be computed stably."""
     act = ACTIVATIONS[activation].fn
+    b1 = layers[0][1]
+    starts = jnp.shape(b1[0]) if isinstance(b1, tuple) else b1.shape[1:]
+    h, hidden = X, []
+    for l, (W, b) in enumerate(layers):
+        if _units(W):  # units take each pattern's units one by one
+            h = h if isinstance(h, list) else [[x[i] for i in range(len(x))] for x in h]
+        elif not isinstance(h, jax.Array) or h.ndim == 2:  # the patterns themselves, or units' lists
+            h = _as_array(h) if isinstance(h, list) else jnp.asarray(h, b.dtype)
+            h = jnp.broadcast_to(h.reshape(h.shape + (1,) * (len(starts) + 2 - h.ndim)), h.shape[:2] + starts)
+        z = dense(h, W, b)
+        if l == len(layers) - 1:
+            return [x[0] for x in z], hidden
+        h = jax.tree.map(act, z)
+        hidden.append(_as_array(h))
 
-    def through(h):
-        hidden = []
-        for W, b in layers[:-1]:
-            h = jax.tree.map(act, dense(h, W, b))
-            hidden.append(h)
-        return dense(h, *layers[-1]), hidden
 
-    W1 = layers[0][0]
-    if isinstance(W1, tuple):
-        outs = [through([x[i] for i in range(len(x))]) for x in X]
-        return jnp.stack([z[0] for z, _ in outs]), [[h[l] for _, h in outs] for l in range(len(layers) - 1)]
-    X = jnp.asarray(X, W1.dtype)
-    z, hidden = through(jnp.broadcast_to(X.reshape(X.shape + (1,) * (W1.ndim - 2)), X.shape + W1.shape[2:]))
-    return z[:, 0], hidden
+def forward(layers, X, activation: str = "sigmoid"):
+    """``logits`` with the output logits as one (P, *B) array."""
+    z, hidden = logits(layers, X, activation)
+    return jnp.stack(z), hidden
 
 
 def cost_and_accuracy(layers, X, Y, activation: str = "sigmoid", loss: str = "bce"):
     """Mean cost over the patterns, and the accuracy (mean of (yhat > 0.5) == y), per start."""
-    z, _ = forward(layers, X, activation)
-    Y = jnp.asarray(Y, z.dtype).reshape((-1,) + (1,) * (z.ndim - 1))
-    costs = LOSSES[loss].fn(z, Y)
-    hits = ((sigmoid(z) > 0.5) == (Y > 0.5)).astype(z.dtype)
-    # Summed pattern by pattern, in order: the same additions whatever the number of starts.
-    return sum(costs[p] for p in range(len(costs))) / len(costs), sum(hits[p] for p in range(len(hits))) / len(hits)
+    # Pattern by pattern, summed in order: the same additions whatever the number of starts, and for units
+    # no array of patterns for XLA to build and take apart in every step.
+    z, _ = logits(layers, X, activation)
+    dtype = jnp.result_type(z[0])
+    costs = [LOSSES[loss].fn(z[p], jnp.asarray(Y[p], dtype)) for p in range(len(z))]
+    hits = [((sigmoid(z[p]) > 0.5) == (Y[p] > 0.5)).astype(dtype) for p in range(len(z))]
+    return sum(costs) / len(costs), sum(hits) / len(hits)
 
 
 @partial(jax.jit, static_argnames="activation")
 def predict(params, X, activation: str = "sigmoid"):
     """Hypothesis for each row of ``X``: yhat (N, *B) and each hidden layer's output (N, width, *B), for
     parameters with any trailing start axes (B)."""
-    layers = to_layers(params)
-    z, hidden = forward(layers, X, activation)
-    if isinstance(layers[0][0], tuple):  # units: lists over patterns of lists of units
-        hidden = [jnp.stack([jnp.stack(units) for units in h]) for h in hidden]
+    z, hidden = forward(to_layers(params), X, activation)
     return sigmoid(z), hidden
 
 

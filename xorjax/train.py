@@ -92,6 +92,7 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
     X, Y = jnp.asarray(X), jnp.asarray(Y)
     opt = make_optimizer(spec.optimizer, lr, spec.momentum)
     batch_shape = jnp.shape(layers[0][1][0])
+    unroll = 2 if model.all_units(layers) else 1
 
     def update(layers, opt_state, grads):
         updates, opt_state = opt.update(grads, opt_state, layers)
@@ -117,12 +118,13 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
 
     def block(carry, n: int):
         # Record the cost and accuracy the block starts from (and the parameters they were taken at), then
-        # take its n steps: the history keeps every log_every-th value only. Two steps per loop iteration:
-        # XLA then fuses one step's update into the next step's forward pass instead of writing every
-        # parameter out and reading it back, which makes a step about 1.4x faster.
+        # take its n steps: the history keeps every log_every-th value only. Units take two steps per loop
+        # iteration: XLA then fuses one step's update into the next step's forward pass instead of writing
+        # every parameter out and reading it back, which makes a 2-2-1 step about 1.4x faster; other layouts
+        # would only compile twice as long.
         c, acc = model.cost_and_accuracy(carry[0], X, Y, spec.activation, spec.loss)
         rec = (c, acc, carry[0]) if spec.record_weights else (c, acc)
-        return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, 2)), rec
+        return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, unroll)), rec
 
     carry = (layers, opt.init(layers), jnp.int32(0),
              jnp.full(batch_shape, -1, jnp.int32), jnp.full(batch_shape, -1, jnp.int32))
@@ -208,7 +210,7 @@ def train_starts_uncompiled(params, lrs, X, Y, spec: Spec):
     sweep engine: compiler options may only be given to the outermost jit)."""
     dtype = jax.tree.leaves(params)[0].dtype  # float64 params (tests) train in float64
     lrs = jnp.asarray(lrs, dtype)
-    if model.layout(model.hidden_of(params)) == "matrix" and lrs.shape[0] > 1:
+    if "matrix" in model.layouts(model.hidden_of(params)) and lrs.shape[0] > 1:
         # XLA sums a matrix product in another order for a batch of starts than for one start (measured:
         # 2-100-1 and 2-10-10-10-1 differ in the last bits), so matrix nets train one start at a time, each
         # by the very program of a single run: start i of a sweep stays the run seed=i, bit for bit.
