@@ -15,32 +15,34 @@ smallest member. For one hidden layer of at most ``MAX_EXACT`` units classes are
 and flip is tried); for wider layers the output's table is not formed and a class is the sorted list of
 each unit's gate with its flip chosen so that the unit is off at (0,0).
 
-Everything here is NumPy on final weights, so it runs on the host between compiled chunks.
+What a unit's levels, middle and saturation are, and whether the flip symmetry holds, is the activation's
+record in ``model.ACTIVATIONS`` (the output unit's: ``model.OUTPUT``); the hidden units' values come from the
+model's own forward pass, ``model.predict``. It runs on final weights on the host CPU in float64, between
+compiled chunks, so a table never depends on the device that trained nor on the width of its floats.
 """
 
 import itertools
 from functools import lru_cache
 from typing import NamedTuple
 
+import jax
 import numpy as np
 
-# (f(0,0), f(0,1), f(1,0), f(1,1)) -> the gate's name: the issue's sixteen names.
+from xorjax import data, model
+
+# (f(0,0), f(0,1), f(1,0), f(1,1)) -> the gate's name: the issue's sixteen names. The one list of gate names.
 GATES = {
     (0, 0, 0, 0): "FALSE", (0, 0, 0, 1): "AND", (0, 0, 1, 0): "x1 AND NOT x2", (0, 0, 1, 1): "x1",
     (0, 1, 0, 0): "x2 AND NOT x1", (0, 1, 0, 1): "x2", (0, 1, 1, 0): "XOR", (0, 1, 1, 1): "OR",
     (1, 0, 0, 0): "NOR", (1, 0, 0, 1): "XNOR", (1, 0, 1, 0): "NOT x2", (1, 0, 1, 1): "x1 OR NOT x2",
     (1, 1, 0, 0): "NOT x1", (1, 1, 0, 1): "x2 OR NOT x1", (1, 1, 1, 0): "NAND", (1, 1, 1, 1): "TRUE",
 }
-PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))
-XOR = (0, 1, 1, 0)
+PATTERNS = data.PATTERNS  # the order of every truth table
+XOR = data.TARGETS
 UNSAT = 2            # a table entry where the unit is not saturated ("?")
-SATURATION = 0.2     # sigmoid: below 0.2 is 0, above 0.8 is 1, else "?"
-# Per activation: (low level, high level) a binary hidden value stands for, the middle, and how far from
-# the middle a value must be to count as saturated. ReLU has no upper saturation: any positive value is on.
-LEVELS = {"sigmoid": (0.0, 1.0, 0.5, 0.5 - SATURATION), "tanh": (-1.0, 1.0, 0.0, 1 - 2 * SATURATION),
-          "relu": (0.0, 1.0, 0.0, 0.0)}
-FLIPS = {"sigmoid": True, "tanh": True, "relu": False}  # does the sign-flip symmetry exist?
 MAX_EXACT = 4        # hidden units up to which output tables and exact classes are formed (2^4 rows, 384 maps)
+
+
 
 
 class Family(NamedTuple):
@@ -61,13 +63,12 @@ def _ternary(values, middle: float, margin: float) -> np.ndarray:
     return t
 
 
-def _sigmoid(z):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
-
-def _act(name: str):
-    return {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[name]
+def _host():
+    """The host's CPU, where tables are read whatever device trained (None where JAX has no CPU backend)."""
+    try:
+        return jax.devices("cpu")[0]
+    except RuntimeError:
+        return None
 
 
 def tables(params: dict, activation: str = "sigmoid") -> tuple[np.ndarray, np.ndarray | None]:
@@ -75,19 +76,19 @@ def tables(params: dict, activation: str = "sigmoid") -> tuple[np.ndarray, np.nd
 
     Returns hidden (N, H, 4) and output (N, 2^H) arrays of 0 / 1 / UNSAT (output None when H > MAX_EXACT).
     """
-    W1, b1 = np.asarray(params["W1"], np.float64), np.asarray(params["b1"], np.float64)
-    W2, b2 = np.asarray(params["W2"], np.float64), np.asarray(params["b2"], np.float64)
-    lo, hi, middle, margin = LEVELS[activation]
-    X = np.asarray(PATTERNS, np.float64)
-    z = np.einsum("pi,ij...->...jp", X, W1) + np.moveaxis(b1, 0, -1)[..., None]  # (N, H, 4)
-    hidden = _ternary(_act(activation)(z), middle, margin)
-    H = W1.shape[1]
-    if H > MAX_EXACT:
-        return hidden, None
-    codes = np.array(list(itertools.product((lo, hi), repeat=H)))  # (2^H, H), h1 the most significant
-    zo = np.einsum("ch,h...->...c", codes, W2[:, 0]) + np.moveaxis(b2, 0, -1)  # (N, 2^H)
-    out_lo, out_hi, out_mid, out_margin = LEVELS["sigmoid"]  # the output unit is always a sigmoid
-    return hidden, _ternary(_sigmoid(zo), out_mid, out_margin)
+    act, out = model.ACTIVATIONS[activation], model.OUTPUT
+    params = {k: np.asarray(params[k], np.float64) for k in ("W1", "b1", "W2", "b2")}
+    W2, b2 = params["W2"], params["b2"]
+    H = W2.shape[0]
+    with jax.enable_x64(True), jax.default_device(_host()):
+        _, (h,) = model.predict(params, data.X.astype(np.float64), activation)   # (4, H, N)
+        hidden = _ternary(np.moveaxis(np.asarray(h), (0, 1), (-1, -2)), act.middle, act.margin)  # (N, H, 4)
+        if H > MAX_EXACT:
+            return hidden, None
+        codes = np.array(list(itertools.product(act.levels, repeat=H)))  # (2^H, H), h1 the most significant
+        zo = np.einsum("ch,h...->...c", codes, W2[:, 0]) + np.moveaxis(b2, 0, -1)  # (N, 2^H)
+        yhat = np.asarray(out.fn(zo))
+    return hidden, _ternary(yhat, out.middle, out.margin)
 
 
 def keys(hidden: np.ndarray, output: np.ndarray | None) -> np.ndarray:
@@ -202,7 +203,7 @@ def describe(f: Family) -> str:
 def threshold_gates() -> list[tuple]:
     """The gates a single sigmoid unit can compute: every table but XOR and XNOR (worked out by trying a
     grid of weights, which is enough for two inputs)."""
-    X = np.asarray(PATTERNS, float)
+    X = data.X.astype(float)
     found = set()
     for w1, w2 in itertools.product(range(-2, 3), repeat=2):
         for b in np.arange(-3.5, 4.0, 1.0):

@@ -1,4 +1,5 @@
-"""Files a run leaves: JSON written atomically (temp file, then rename), weights, history."""
+"""Files a run leaves: every one written atomically by ``write_atomic`` (temp file, then rename), weights,
+history."""
 
 import csv
 import json
@@ -9,22 +10,37 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import model
 from xorjax.errors import XorjaxError
 
+# No JAX here at module level (``model`` is imported where weights are checked): the multirun summary and the
+# picture helpers write through this module and stay light.
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def write_json(path, obj) -> None:
+def write_atomic(path, data: bytes | str) -> Path:
+    """Writes ``data`` (text as UTF-8) to ``path`` so that a reader, or a run killed part way, never sees half
+    a file: into a temporary file beside it, then renamed over it. The file gets the mode any other new file
+    gets (0o666 less the umask), not the temporary file's owner-only 0o600. The one atomic writer of the
+    project: JSON, Markdown, CSV, a sweep's chunk files and pictures all go through it."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; give it the mode any other file gets
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, allow_nan=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    if isinstance(data, str):
+        data = data.encode()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path, obj) -> None:
+    write_atomic(path, json.dumps(obj, indent=2, allow_nan=True) + "\n")
 
 
 def weights_to_json(params) -> dict:
@@ -38,6 +54,8 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
 
     With ``hidden`` the shapes must be those of that model; without, the model is read from the file.
     """
+    from xorjax import model
+
     p = Path(path).expanduser()
     if not p.is_file():
         raise XorjaxError(f"{setting}={path}: no such file")
@@ -59,7 +77,7 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
                 raise XorjaxError(f"{setting}={path}: {name} is not a rectangular list of numbers") from None
     if hidden is None:
         hidden = [params[f"b{l}"].shape[0] if params[f"b{l}"].ndim == 1 else -1 for l in range(1, n)]
-    expected = model.param_shapes(hidden, n_in=2)
+    expected = model.param_shapes(hidden)
     for name, shape in expected.items():
         got = params.get(name)
         if got is None:

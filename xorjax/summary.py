@@ -10,24 +10,15 @@ import csv
 import io as _io
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from xorjax import io
+
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
 FIXED = ("model.hidden", "sweep.lrs", "hydra", "experiment")  # overrides shown as the table's own columns
-
-
-def write_text(path, text: str) -> None:
-    """Atomic like ``io.write_json``: a reader never sees half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _overrides(job: Path) -> list[str]:
@@ -106,8 +97,8 @@ def build(root) -> list[dict]:
     w.writeheader()
     for r in rows:
         w.writerow({**r, "hidden": " ".join(map(str, r["hidden"]))})
-    write_text(root / "summary.csv", buf.getvalue())
-    write_text(root / "summary.md", markdown(rows, missing))
+    io.write_atomic(root / "summary.csv", buf.getvalue())  # atomic: a reader never sees half a file
+    io.write_atomic(root / "summary.md", markdown(rows, missing))
     heatmap(root / "summary.png", rows)
     return rows
 
@@ -123,9 +114,8 @@ def heatmap(path: Path, rows: list[dict]) -> None:
     values = np.full((len(labels), len(lrs)), math.nan)
     for r in rows:
         values[labels.index(_label(r, scales, extras)), lrs.index(r["lr"])] = r["success_rate"]
-    tmp = path.with_name(path.stem + ".tmp.png")
-    pictures.heatmap(tmp, labels, [f"{lr:g}" for lr in lrs], values, "Success rate: hidden x learning rate")
-    os.replace(tmp, path)
+    # Atomic, as every picture (plots.save): a reader never sees half of it.
+    pictures.heatmap(path, labels, [f"{lr:g}" for lr in lrs], values, "Success rate: hidden x learning rate")
 
 
 def main(argv=None) -> None:

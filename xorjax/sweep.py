@@ -349,7 +349,7 @@ class Tally:
             f = atlas.family(list(key))
             out.append({"hidden_gates": [atlas.gate_name(t) for t in f.hidden],
                         "output_gate": atlas.output_name(f.output), "family": atlas.describe(f),
-                        "class": atlas.describe(atlas.canonical(f, atlas.FLIPS[activation])),
+                        "class": atlas.describe(atlas.canonical(f, model.ACTIVATIONS[activation].flips)),
                         "count": c, "share": c / total, "first_start": i, "key": list(key)})
         return sorted(out, key=lambda d: (-d["count"], d["family"]))
 

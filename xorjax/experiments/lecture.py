@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import data, io, progress, report_html
+from xorjax import atlas, data, io, model, progress, report_html
 from xorjax.config import Config
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,6 @@ log = logging.getLogger(__name__)
 # "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
 ANOTHER = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
 SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
-GATES = {(0, 0, 0, 1): "AND", (0, 1, 1, 1): "OR", (1, 1, 1, 0): "NAND", (1, 0, 0, 0): "NOR",
-         (0, 1, 1, 0): "XOR", (1, 0, 0, 1): "XNOR", (0, 0, 1, 1): "x1", (0, 1, 0, 1): "x2",
-         (0, 0, 0, 0): "FALSE", (1, 1, 1, 1): "TRUE"}
 
 
 def _replace(cfg: Config, **changes) -> Config:
@@ -36,13 +33,9 @@ def _replace(cfg: Config, **changes) -> Config:
     return dataclasses.replace(cfg, **out)
 
 
-def _gate(bits) -> str:
-    bits = tuple(int(b) for b in bits)
-    return GATES.get(bits, "".join(map(str, bits)))
-
-
-def _sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+def _gate(bits, names=("x1", "x2")) -> str:
+    """A unit's 0/1 values on the four patterns -> its gate's name (``atlas.GATES``), its inputs ``names``."""
+    return atlas.gate_name(tuple(int(b) for b in bits), names)
 
 
 def _num(v, digits: int = 4) -> str:
@@ -79,8 +72,8 @@ def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
         ["hidden 2", f"({W1[0, 1]:g}, {W1[1, 1]:g})", f"{b1[1]:g}"],
         ["output (over y1, y2)", f"({W2[0]:g}, {W2[1]:g})", f"{b2:g}"]])
     hidden_gates = [_gate(H[:, j] > 0.5) for j in range(2)]
-    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
-    output_gate = _gate(_sigmoid(corners @ W2 + b2) > 0.5)
+    # The output unit over the binary hidden values (y1, y2), in the patterns' order.
+    output_gate = _gate(np.asarray(model.OUTPUT.fn(data.X @ W2 + b2)) > 0.5, ("y1", "y2"))
     verdict = ("**These weights compute XOR.**" if m["xor"] else
                f"**These weights do not compute XOR** (predictions {[int(v > 0.5) for v in m['predictions']]}).")
     md = (f"{intro}\n\n{units}\n\n"

@@ -16,15 +16,14 @@ are written into that folder, exactly those of a sweep never stopped.
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from xorjax import config, io, report, summary, sweep, train
+from xorjax import config, io, report, sweep, train
 from xorjax import devices as hardware
 from xorjax.config import Config
 from xorjax.errors import XorjaxError
@@ -80,7 +79,7 @@ class ChunkFiles:
     """Finished chunks as ``chunks/<first start>-<end>.npz`` in the run folder: each chunk's per-start
     outcomes (status, solved_at, final_loss, keys, ...; start i of the sweep is row i - first) and the weights
     of its first start of every family. Each is written to a temporary name and then renamed, so a sweep
-    killed at any moment leaves whole chunks only (a stray ``*.tmp`` is ignored and overwritten)."""
+    killed at any moment leaves whole chunks only (``io.write_atomic``; a stray ``.*.tmp`` is ignored)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -100,10 +99,9 @@ class ChunkFiles:
     def save(self, lo: int, hi: int, arrays: dict) -> None:
         if "keys" in arrays:  # a unit's table in base 3: -1..80, so a byte holds it (an eighth of the disk)
             arrays = {**arrays, "keys": arrays["keys"].astype(np.int8)}
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".chunk", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, self._path(lo, hi))
+        buf = BytesIO()
+        np.savez(buf, **arrays)
+        io.write_atomic(self._path(lo, hi), buf.getvalue())
 
 
 def init_scale(cfg: Config) -> float:
@@ -284,7 +282,7 @@ def finish(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing:
     """Writes the atlas, its tables and pictures from the trained sweep."""
     atlas = build_atlas(cfg, starts, tallies, firsts, timing, out)
     io.write_json(out / "atlas.json", atlas)
-    summary.write_text(out / "atlas.md", markdown(atlas))
+    io.write_atomic(out / "atlas.md", markdown(atlas))
     log.info("\n" + outcome_table(atlas["configs"]))
     for c in atlas["configs"]:
         if c["classes"]:

@@ -1,7 +1,8 @@
 """Pictures of many starts: how often each setting ends how, what the solutions look like, where training
 goes from a grid of starts, and the success rate over a multirun's shapes x learning rates.
 
-NumPy and matplotlib only (no JAX): they are drawn after the sweep, from the numbers it kept.
+NumPy and matplotlib, drawn after the sweep from the numbers it kept; only ``solutions`` computes (the network's
+output over the plane, by the model's own forward pass, ``training.surface_grid``).
 """
 
 from pathlib import Path
@@ -10,9 +11,7 @@ import numpy as np
 
 from xorjax import data
 from xorjax.plots import COLORS, figure, save
-
-LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
-ACTIVATIONS = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}
+from xorjax.plots.training import LIMITS, surface_grid  # surface_grid loads JAX only when called
 
 
 def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> Path:
@@ -37,34 +36,19 @@ def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> P
         return save(fig, path, tight=False)
 
 
-def _predict(params: dict, activation: str, x):
-    """yhat and the first hidden layer's pre-activations for inputs x (n, 2), plain NumPy."""
-    h, first = x, None
-    n = len(params) // 2
-    for l in range(1, n + 1):
-        z = h @ np.asarray(params[f"W{l}"], float) + np.asarray(params[f"b{l}"], float)
-        first = z if first is None else first
-        h = ACTIVATIONS[activation](z) if l < n else ACTIVATIONS["sigmoid"](z)
-    return h[:, 0], first
-
-
 def solutions(path, reps: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
     """A few representative solutions side by side: yhat over the input plane, each hidden unit's line
     w1 x1 + w2 x2 + b = 0 (where it switches), and the four patterns. ``reps``: dicts with ``weights``
     and ``title``."""
     cols = min(3, len(reps))
     rows = -(-len(reps) // cols)
-    xs = np.linspace(*LIMITS, n)
-    g1, g2 = np.meshgrid(xs, xs)
-    grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
     with figure(rows, cols, figsize=(3.6 * cols, 3.5 * rows), squeeze=False) as (fig, axes):
         for ax in axes.ravel()[len(reps):]:
             ax.set_visible(False)
         for ax, rep in zip(axes.ravel(), reps):
-            yhat, _ = _predict(rep["weights"], activation, grid)
-            ax.imshow(yhat.reshape(n, n), origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1,
-                      cmap="RdBu_r", alpha=0.75)
-            ax.contour(xs, xs, yhat.reshape(n, n), levels=[0.5], colors="black", linewidths=1.5)
+            xs, yhat = surface_grid(rep["weights"], activation, n)
+            ax.imshow(yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r", alpha=0.75)
+            ax.contour(xs, xs, yhat, levels=[0.5], colors="black", linewidths=1.5)
             W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
             for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
                 w, b = W1[:, j], b1[j]

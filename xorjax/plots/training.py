@@ -20,10 +20,6 @@ from xorjax.plots import COLORS, figure, save
 LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def _points(ax, P, Y, bounds=None):
     """The four patterns, coloured and shaped by their XOR target, each named by its input.
 
@@ -123,29 +119,41 @@ def _output_plane(H, w, b):
     return (H - mean) @ P, P.T @ w, b + mean @ w, ("principal direction 1", "principal direction 2"), share
 
 
+def _hidden_plane(H, w, b, n: int = 121):
+    """``_output_plane``, the picture's bounds (lo, hi) around the points, and an n x n grid (g1, g2) there."""
+    C, a, a0, labels, share = _output_plane(H, w, b)
+    lo, hi = C.min(axis=0), C.max(axis=0)
+    pad = np.maximum(0.15 * (hi - lo), 0.15)
+    lo, hi = lo - pad, hi + pad
+    if H.shape[1] == 1:
+        lo[1], hi[1] = -1.0, 1.0
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    return C, a, a0, labels, share, lo, hi, g1, g2
+
+
 def hidden_view(params, activation: str = "sigmoid"):
     """What ``hidden_space`` draws: the last hidden layer's outputs on the four patterns (4, width), the
-    output unit's weights (width,) and bias, and the layer's number; None without a hidden layer."""
+    output unit's weights (width,) and bias, the layer's number, and ``yhat``, the output unit over the
+    picture's plane (computed here by the model's output unit, so that drawing needs no JAX); None without a
+    hidden layer."""
     from xorjax import model  # here only, as in surface_grid
 
     L = model.n_layers(params)
     if L < 2:
         return None
     _, hidden = model.predict(params, data.X, activation)
-    return dict(H=np.asarray(hidden[-1], np.float64), w=np.asarray(params[f"W{L}"], np.float64)[:, 0],
-                b=float(np.asarray(params[f"b{L}"])[0]), layer=L - 1)
+    H = np.asarray(hidden[-1], np.float64)
+    w, b = np.asarray(params[f"W{L}"], np.float64)[:, 0], float(np.asarray(params[f"b{L}"])[0])
+    _, a, a0, *_, g1, g2 = _hidden_plane(H, w, b)
+    yhat = np.asarray(model.OUTPUT.fn(a[0] * g1 + a[1] * g2 + a0), np.float64)
+    return dict(H=H, w=w, b=b, yhat=yhat, layer=L - 1)
 
 
-def hidden_space(path, H, w, b, layer: int = 1, title: str = "Hidden space: what the output unit sees") -> Path:
-    """``H, w, b, layer`` as ``hidden_view`` returns them."""
-    C, a, a0, (xl, yl), share = _output_plane(H, w, b)
-    lo, hi = C.min(axis=0), C.max(axis=0)
-    pad = np.maximum(0.15 * (hi - lo), 0.15)
-    lo, hi = lo - pad, hi + pad
-    if H.shape[1] == 1:
-        lo[1], hi[1] = -1.0, 1.0
-    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 121), np.linspace(lo[1], hi[1], 121))
-    z = _sigmoid(a[0] * g1 + a[1] * g2 + a0)
+def hidden_space(path, H, w, b, yhat, layer: int = 1,
+                 title: str = "Hidden space: what the output unit sees") -> Path:
+    """``H, w, b, yhat, layer`` as ``hidden_view`` returns them."""
+    C, a, a0, (xl, yl), share, lo, hi, g1, g2 = _hidden_plane(H, w, b, len(yhat))
+    z = np.asarray(yhat)
     where = f"hidden layer {layer} of {layer}" if layer > 1 else "the hidden layer"
     with figure(figsize=(5.4, 4.6)) as (fig, ax):
         fig.subplots_adjust(left=0.14, right=0.95, bottom=0.2, top=0.88)
@@ -157,8 +165,9 @@ def hidden_space(path, H, w, b, layer: int = 1, title: str = "Hidden space: what
             _contour_handle(ax, "output's decision line")
         _points(ax, C, data.Y, bounds=(lo, hi))
         sub = f"{where}, {H.shape[1]} unit{'s' if H.shape[1] > 1 else ''}"
-        if share is not None:
-            sub += f", principal plane ({100 * share:.0f}% of the spread)"
+        if share is not None:  # a line of its own: one line would be wider than the picture
+            sub += f"\nseen in its principal plane ({100 * share:.0f}% of the spread)"
+            fig.subplots_adjust(top=0.84)
         ax.set_title(f"{title}\n{sub}", fontsize=10)
         ax.set(xlabel=xl, ylabel=yl, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
         ax.locator_params(nbins=6)
@@ -169,28 +178,60 @@ def hidden_space(path, H, w, b, layer: int = 1, title: str = "Hidden space: what
         return save(fig, path, tight=False)
 
 
+LINES_MAX = 24    # an array with more values is drawn as bands of percentiles, not one line per value
+COLUMNS_MAX = 4   # layers side by side in the weights picture; a deeper net's layers wrap onto more rows
+
+
+def _bands(ax, steps, v):
+    """Many values over training as TensorBoard's distributions do: the median and bands of percentiles."""
+    q = np.nanpercentile(v, [0, 10, 25, 50, 75, 90, 100], axis=1)
+    for (lo, hi), alpha, label in (((0, 6), 0.15, "min – max"), ((1, 5), 0.25, "10 – 90%"),
+                                   ((2, 4), 0.4, "25 – 75%")):
+        ax.fill_between(steps, q[lo], q[hi], color=COLORS["0"], alpha=alpha, lw=0, label=label)
+    ax.plot(steps, q[3], color=COLORS["0"], lw=1.6, label="median")
+
+
 def weights_over_training(path, steps, weights: dict, title: str = "Weights over training") -> Path:
-    """``weights`` as ``Trained.weights``: ``{"W1": (records, in, out), "b1": (records, out), ...}``."""
+    """``weights`` as ``Trained.weights``: ``{"W1": (records, in, out), "b1": (records, out), ...}``.
+
+    An array of up to ``LINES_MAX`` values has one line per value (named in a legend up to 8); a larger one is
+    drawn as percentile bands, its number of values in its title."""
     steps = np.asarray(steps)
     L = len(weights) // 2
-    with figure(2, L, figsize=(4.2 * L, 6.2), squeeze=False, sharex=True) as (fig, axes):
-        fig.subplots_adjust(left=0.85 / (4.2 * L), right=1 - 0.15 / (4.2 * L), bottom=0.09, top=0.88,
-                            hspace=0.3, wspace=0.3)
+    cols, groups = min(L, COLUMNS_MAX), -(-L // COLUMNS_MAX)
+    width, height = 4.2 * cols, 6.2 * groups
+    with figure(2 * groups, cols, figsize=(width, height), squeeze=False, sharex=True) as (fig, axes):
+        fig.subplots_adjust(left=0.85 / width, right=1 - 0.15 / width, bottom=0.09 * 6.2 / height,
+                            top=1 - 0.12 * 6.2 / height, hspace=0.3, wspace=0.3)
+        bands = None
         for l in range(1, L + 1):
+            group, col = divmod(l - 1, cols)
             for row, kind in enumerate("Wb"):
-                ax, name = axes[row, l - 1], f"{kind}{l}"
+                ax, name = axes[2 * group + row, col], f"{kind}{l}"
                 v = np.asarray(weights[name], float)
                 v = v.reshape(len(steps), -1)
-                index = list(np.ndindex(*np.shape(weights[name])[1:]))
-                for k, ix in enumerate(index):
-                    label = f"{name}[{','.join(str(i + 1) for i in ix)}]"
-                    ax.plot(steps, v[:, k], lw=1.4, marker="." if len(steps) < 30 else None, label=label)
-                ax.set(title=f"{name} ({'weights' if kind == 'W' else 'biases'} of layer {l})",
-                       ylabel="value", xlabel="step" if row == 1 else None)
-                if len(index) <= 8:
-                    ax.legend(fontsize=8, ncol=2)
+                n = v.shape[1]
+                what = f"{'weights' if kind == 'W' else 'biases'} of layer {l}"
+                if n > LINES_MAX:
+                    _bands(ax, steps, v)
+                    bands = ax  # its bands are named once, in the figure's corner: on an axes they hide data
                 else:
-                    ax.text(0.02, 0.95, f"{len(index)} values", transform=ax.transAxes, va="top", fontsize=9)
+                    for k, ix in enumerate(np.ndindex(*np.shape(weights[name])[1:])):
+                        label = f"{name}[{','.join(str(i + 1) for i in ix)}]"
+                        ax.plot(steps, v[:, k], lw=1.4, marker="." if len(steps) < 30 else None, label=label)
+                    if n <= 8:
+                        ax.legend(fontsize=8, ncol=2)
+                ax.set(title=f"{name} ({what})" if n <= 8 else f"{name} ({what}): {n} values",
+                       ylabel="value", xlabel="step" if row == 1 else None)
+                if row == 1:  # sharex shows the steps under the last row only; a wrapped net's rows need them
+                    ax.tick_params(labelbottom=True)
+        for i in range(L, groups * cols):  # the empty places after the last layer
+            group, col = divmod(i, cols)
+            axes[2 * group, col].set_axis_off()
+            axes[2 * group + 1, col].set_axis_off()
+        if bands is not None:
+            fig.legend(*bands.get_legend_handles_labels(), loc="upper right", ncol=2, fontsize=8,
+                       bbox_to_anchor=(1 - 0.15 / width, 1))
         fig.suptitle(title, fontweight="bold")
         return save(fig, path, tight=False)
 
