@@ -94,7 +94,7 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
                 assert float(np.asarray(grads[name]).ravel()[i]) == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
-@pytest.mark.parametrize("hidden, layouts", [([3, 2], ["units"] * 3), ([10, 20], ["sums", "matrix", "sums"])])
+@pytest.mark.parametrize("hidden, layouts", [([3, 2], ["units"] * 3), ([10, 40], ["sums", "matrix", "matrix"])])
 def test_layers_round_trip_with_a_start_axis(hidden, layouts):
     params = {k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
               for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()}
@@ -154,5 +154,6 @@ def test_each_layer_s_layout_is_chosen_by_its_size():
     assert model.layouts([2]) == ["units", "units"]
     assert model.layouts([16]) == ["units", "units"]
     assert model.layouts([10, 10, 10]) == ["sums"] * 4
-    assert model.layouts([100]) == ["matrix", "sums"]
+    assert model.layouts([30]) == ["sums", "sums"]
+    assert model.layouts([100]) == ["matrix", "matrix"]
     assert model.layouts([256, 256]) == ["matrix", "matrix", "matrix"]

@@ -115,12 +115,12 @@ def n_layers(params) -> int:
     return len(params) // 2
 
 
-# How many weights a layer may have to be laid out as units, and as sums. Measured on 2 cores, 4,096 starts:
-# a 2-16-1 net as units compiles in 3.4 s and trains 4.6 M net-steps/s; 2-10-10-10-1 as units takes 30-45 s to
-# compile, as sums 1.6 s (and 0.4-0.7 M net-steps/s a core); as sums 2-256-256-1 takes 31 s to compile, as a
-# matrix 0.7 s.
+# The most weights every layer may have for a net laid out as units, and the most inputs + outputs a layer may
+# have to be laid out as sums. Measured on 2 cores, 4,096 starts: a 2-16-1 net as units compiles in 3.4 s and
+# trains 4.6 M net-steps/s; 2-10-10-10-1 as units takes 30-45 s to compile, as sums 1.6 s (0.4-0.7 M
+# net-steps/s a core); as sums, 2-100-1 takes 7.8 s to compile and 2-256-256-1 31 s, as matrices 1.7 and 0.7 s.
 UNITS_MAX = 32
-SUMS_MAX = 128
+SUMS_MAX = 32
 
 
 def layouts(hidden) -> list[str]:
@@ -135,11 +135,10 @@ def layouts(hidden) -> list[str]:
     - ``matrix``: W an array and ``z = h·W + b`` one ``einsum``: tracing and compiling do not grow with the
       width; the product's summation order then depends on the number of starts (see ``train``).
     """
-    sizes = layer_sizes(hidden)
-    weights = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    if max(weights) <= UNITS_MAX:
-        return ["units"] * len(weights)
-    return ["sums" if w <= SUMS_MAX else "matrix" for w in weights]
+    pairs = list(zip(layer_sizes(hidden)[:-1], layer_sizes(hidden)[1:]))
+    if max(a * b for a, b in pairs) <= UNITS_MAX:
+        return ["units"] * len(pairs)
+    return ["sums" if a + b <= SUMS_MAX else "matrix" for a, b in pairs]
 
 
 class Sums(NamedTuple):

@@ -47,7 +47,7 @@ class Trained(NamedTuple):
     finite: jax.Array       # (*B) every recorded cost, the final cost and the final weights were finite
     final_loss: jax.Array   # (*B) cost after the last update
     final_accuracy: jax.Array
-    weights: object = None  # with Spec.record_weights: the parameters at each of ``record_steps``
+    weights: object = None  # with Spec.record_weights: {"W1": (records, in, out, *B), ...} at ``record_steps``
     final_yhat: object = None  # (patterns, *B) yhat after the last update: the outcome is read from it
     stopped_at: object = None  # (*B) with Spec.stop_below: first step whose cost was below it, -1 if never
 
@@ -123,7 +123,7 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
         # every parameter out and reading it back, which makes a 2-2-1 step about 1.4x faster; other layouts
         # would only compile twice as long.
         c, acc = model.cost_and_accuracy(carry[0], X, Y, spec.activation, spec.loss)
-        rec = (c, acc, carry[0]) if spec.record_weights else (c, acc)
+        rec = (c, acc, model.from_layers(carry[0])) if spec.record_weights else (c, acc)
         return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, unroll)), rec
 
     carry = (layers, opt.init(layers), jnp.int32(0),
@@ -221,9 +221,6 @@ def train_starts_uncompiled(params, lrs, X, Y, spec: Spec):
     final = model.from_layers(trained.layers)
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v), axis=tuple(range(v.ndim - 1)))
                                 for v in final.values()]), axis=0)
-    if trained.weights is not None:  # units (records, starts) -> {"W1": (records, in, out, starts), ...}
-        history = model.from_layers(trained.weights)
-        trained = trained._replace(weights={k: jnp.moveaxis(v, -2, 0) for k, v in history.items()})
     return final, trained._replace(layers=(), finite=trained.finite & finite)
 
 
