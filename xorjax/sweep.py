@@ -29,6 +29,11 @@ from xorjax import atlas, data, model, progress, train
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 SOLVED = train.STATUSES.index("solved")
+# Nets not laid out as units keep every weight's array over the chunk's starts in memory through a step: their
+# chunk is cut to at most this many weights (over its starts) per core, so that they stay in the core's cache.
+# 2-10-10-10-1 then trains 142 starts a core at a time: 3.0 M net-steps/s, against 1.9 M with 320 and 1.3 M
+# with 32 (2 cores).
+CACHE_WEIGHTS = 32768
 
 
 def use_all_cores() -> int:
@@ -192,6 +197,14 @@ def run_grid(starts: Grid, init: Callable, hidden, spec: train.Spec, *, activati
     return tallies, firsts
 
 
+def per_core(chunk: int, hidden) -> int:
+    """The starts a core trains in one call: ``sweep.chunk``, cut for nets not laid out as units so that the
+    chunk's weights stay in the core's cache (``CACHE_WEIGHTS``)."""
+    if set(model.layouts(hidden)) == {"units"}:
+        return chunk
+    return min(chunk, max(1, CACHE_WEIGHTS // sum(math.prod(s) for s in model.param_shapes(hidden).values())))
+
+
 def train_chunks(n: int, part: Callable, keep: Callable, init: Callable, hidden, spec: train.Spec, *,
                  activation: str, chunk: int, desc: str, show: bool | None, store: ChunkStore | None) -> None:
     """Trains starts 0..n-1 chunk by chunk; ``part(lo, hi)`` gives the inputs, learning rates and groups of
@@ -202,6 +215,7 @@ def train_chunks(n: int, part: Callable, keep: Callable, init: Callable, hidden,
     bit. With a ``store``, finished chunks are read from it instead of trained, and each newly trained chunk is
     saved to it as soon as it is back on the host."""
     devices = jax.local_devices()
+    chunk = per_core(chunk, hidden)
     size = min(chunk * len(devices), -(-n // len(devices)) * len(devices))  # a multiple of the devices
     call = compile_chunk(init, tuple(hidden), spec, tuple(devices))
     one_layer = len(hidden) == 1

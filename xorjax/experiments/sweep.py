@@ -141,7 +141,7 @@ def train_all(cfg: Config, out: Path):
     n = len(starts)
     log.info(describe(cfg))
     log.info(f"{cfg.sweep.seeds} seeds ({cfg.seed}..{cfg.seed + cfg.sweep.seeds - 1}) x lr {lrs} x init scale "
-             f"{scales} = {n} starts, on {devices} core(s) in chunks of {cfg.sweep.chunk} per core")
+             f"{scales} = {n} starts, on {devices} core(s) in chunks of {sweep.per_core(cfg.sweep.chunk, cfg.model.hidden)} per core")
     store = ChunkFiles(out / CHUNKS)
     io.write_json(store.folder / SETTINGS, fingerprint(cfg))  # first, so that even a sweep stopped at once resumes
     done = sum(hi - lo for lo, hi in store.finished().items())
