@@ -1,7 +1,7 @@
 """The sweep engine on the device JAX finds: ``python benchmarks/bench_device.py``.
 
 Prints net-steps per second (one net-step: one full-batch forward + backward + SGD update of one 2-2-1
-network on the four patterns) of ``sweep.run_starts``, the engine behind ``experiment=sweep``.
+network on the four patterns) of ``engine.run_starts``, the engine behind ``experiment=sweep``.
 
 On a GPU (``pip install 'xorjax[cuda]'``) the defaults are the GPU goal's sweep: 1,000,000 starts x 10,001
 steps in one chunk (goal >= 50 G net-steps/s on one H100/H200). On a CPU they are smaller, so that the
@@ -27,7 +27,7 @@ def main() -> None:
 
     import jax
 
-    from xorjax import devices, sweep, train
+    from xorjax.core import descent, devices, engine
 
     # As a sweep run chooses: the accelerator if there is one, else one CPU device per core.
     cpu = devices.select("auto", many_starts=True).platform == "cpu"
@@ -38,13 +38,14 @@ def main() -> None:
     print(f"jax {jax.__version__} on {devices.describe(found)}; 2-2-1 sigmoid, BCE, SGD lr 0.1; "
           f"{starts:,} starts x {steps:,} steps, chunks of {chunk:,} per device")
 
-    _, per = sweep.grid(0, starts, [0.1], [1.0])
-    spec = train.Spec(steps=steps)
-    init = sweep.sweep_init((2,), "normal")
+    inputs, lrs, _ = engine.Grid(0, starts, [0.1], [1.0]).part(0, starts)
+    per = {**inputs, "lr": lrs}
+    spec = descent.Spec(steps=steps)
+    init = engine.sweep_init((2,), "normal")
 
     def once() -> float:
         t = time.perf_counter()
-        out = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec,
+        out = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec,
                                chunk=chunk, show=False)  # returns host arrays: the work is done
         seconds = time.perf_counter() - t
         once.solved = float((out.status == 0).mean())

@@ -17,7 +17,7 @@ import time
 import jax
 import optax
 
-from xorjax import data, model, train
+from xorjax.core import data, descent, model
 
 
 def whole_process(repeats: int, cache_dir: str, fresh: bool) -> float:
@@ -34,12 +34,12 @@ def whole_process(repeats: int, cache_dir: str, fresh: bool) -> float:
 
 def in_process(repeats: int) -> tuple[float, float]:
     params = model.init_params(jax.random.PRNGKey(0), [2])
-    spec = train.Spec()
-    jax.block_until_ready(train.train_one(params, 0.1, data.X, data.Y, spec))  # compile
+    spec = descent.Spec()
+    jax.block_until_ready(descent.train_one(params, 0.1, data.X, data.Y, spec))  # compile
     scanned = []
     for _ in range(repeats):
         t = time.perf_counter()
-        jax.block_until_ready(train.train_one(params, 0.1, data.X, data.Y, spec))
+        jax.block_until_ready(descent.train_one(params, 0.1, data.X, data.Y, spec))
         scanned.append(time.perf_counter() - t)
 
     opt = optax.sgd(0.1)

@@ -23,14 +23,15 @@ import time
 
 
 def engine_rate(n: int, steps: int, repeats: int, chunk: int) -> float:
-    """Net-steps per second of ``sweep.run_starts`` (host work between chunks included)."""
-    from xorjax import sweep, train
+    """Net-steps per second of ``engine.run_starts`` (host work between chunks included)."""
+    from xorjax.core import descent, engine
 
-    _, per = sweep.grid(0, n, [0.1], [1.0])
-    spec = train.Spec(steps=steps)
+    inputs, lrs, _ = engine.Grid(0, n, [0.1], [1.0]).part(0, n)
+    per = {**inputs, "lr": lrs}
+    spec = descent.Spec(steps=steps)
 
     def once():
-        sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], sweep.sweep_init((2,), "normal"),
+        engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init((2,), "normal"),
                          (2,), spec, chunk=chunk, show=False)
 
     once()  # compiles
@@ -50,7 +51,7 @@ def baseline_rate(n: int, steps: int, repeats: int, own_loss: bool = False) -> f
     import numpy as np
     import optax
 
-    from xorjax import data, model, train
+    from xorjax.core import data, descent, model
 
     X, Y = jnp.asarray(data.X), jnp.asarray(data.Y)
     bce = model.LOSSES["bce"].fn if own_loss else optax.losses.sigmoid_binary_cross_entropy
@@ -71,7 +72,7 @@ def baseline_rate(n: int, steps: int, repeats: int, own_loss: bool = False) -> f
         return p, loss(p)
 
     run = jax.jit(jax.vmap(train_one))
-    params = {k: jnp.moveaxis(v, -1, 0) for k, v in train.init_starts(np.arange(n), (2,), "normal", 1.0).items()}
+    params = {k: jnp.moveaxis(v, -1, 0) for k, v in descent.init_starts(np.arange(n), (2,), "normal", 1.0).items()}
     lrs = jnp.full((n,), 0.1)
     jax.block_until_ready(run(params, lrs))
     times = []
@@ -86,17 +87,18 @@ def memory_child(n: int, steps: int) -> None:
     """Runs in a fresh process: a whole n-start sweep, then prints its peak resident size in bytes."""
     import numpy as np
 
-    from xorjax import sweep, train
+    from xorjax.core import descent, devices, engine, tally
 
-    sweep.use_all_cores()
-    _, per = sweep.grid(0, n, [0.1], [1.0])
+    devices.select("cpu", many_starts=True)
+    inputs, lrs, _ = engine.Grid(0, n, [0.1], [1.0]).part(0, n)
+    per = {**inputs, "lr": lrs}
     t = time.perf_counter()
-    starts = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"],
-                              sweep.sweep_init((2,), "normal"), (2,), train.Spec(steps=steps), show=False)
+    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"],
+                              engine.sweep_init((2,), "normal"), (2,), descent.Spec(steps=steps), show=False)
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)
-    stats = sweep.statistics(starts, everything)
-    fams = sweep.families(starts, everything)
+    stats = tally.statistics(starts, everything)
+    fams = tally.families(starts, everything)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     print(peak, seconds, stats["success_rate"], len(fams))
 
@@ -130,10 +132,11 @@ def main() -> None:
 
     import jax
 
-    from xorjax import sweep
+    from xorjax.core import devices
 
-    devices = sweep.use_all_cores()
-    print(f"jax {jax.__version__}, {devices} CPU device(s), {os.cpu_count()} core(s); 2-2-1 sigmoid, BCE, SGD lr 0.1; "
+    devices.select("cpu", many_starts=True)
+    n_devices = len(jax.local_devices())
+    print(f"jax {jax.__version__}, {n_devices} CPU device(s), {os.cpu_count()} core(s); 2-2-1 sigmoid, BCE, SGD lr 0.1; "
           f"median of {a.repeats} after a warm-up")
     print("M net-steps/s; baseline: jit(vmap(train)) with optax's BCE; same loss: with xorjax's BCE (layout only)")
     print(f"{'starts':>8} {'engine':>8} {'baseline':>9} {'ratio':>7} {'same loss':>10} {'ratio':>7}")

@@ -10,8 +10,8 @@ this machine):
      helper processes that draw its pictures, ``plots.painter``), from wait4's rusage, and which one it was;
   3. whether each meets the floors of the wide-net issue: [10,10,10] within 4.5 s, [32,32], [100] and
      [256,256] within 8 s each, every peak within 600 MB;
-  4. in this process: tracing and compiling ``train.train_starts`` for the run's program (record_weights on, as
-     with pictures) and the first call of ``train.init_starts``, to see whether compiling grows with the width.
+  4. in this process: tracing and compiling ``descent.train_starts`` for the run's program (record_weights on, as
+     with pictures) and the first call of ``descent.init_starts``, to see whether compiling grows with the width.
 
 ``--breakdown`` adds, per width, the whole process with pictures and TensorBoard off, and with TensorBoard
 only, and the time to import what the run imports: where the time goes. ``--widths [10,10,10] [100]`` picks
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import jax
 
-from xorjax import data, train
+from xorjax.core import data, descent
 
 WIDTHS = ([2], [10, 10, 10], [32, 32], [100], [256, 256])
 FLOOR_S = {(10, 10, 10): 4.5, (32, 32): 8.0, (100,): 8.0, (256, 256): 8.0}
@@ -108,11 +108,11 @@ def whole_process(hidden, repeats: int, overrides: list[str] = ()) -> dict:
 def compile_times(hidden) -> dict:
     """In this process: the first init_starts call, and train_starts traced + lowered, then compiled."""
     t = time.perf_counter()
-    starts = jax.block_until_ready(train.init_starts([0], hidden))
+    starts = jax.block_until_ready(descent.init_starts([0], hidden))
     init = time.perf_counter() - t
-    spec = train.Spec(record_weights=True)  # the program of a run with pictures or TensorBoard
+    spec = descent.Spec(record_weights=True)  # the program of a run with pictures or TensorBoard
     t = time.perf_counter()
-    lowered = train.train_starts.lower(starts, [0.1], data.X, data.Y, spec)
+    lowered = descent.train_starts.lower(starts, [0.1], data.X, data.Y, spec)
     lower = time.perf_counter() - t
     t = time.perf_counter()
     lowered.compile()

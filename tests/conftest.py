@@ -22,3 +22,12 @@ def run_xorjax(tmp_path):
 def run_dirs(root, name="metrics.json"):
     """Every run folder under ``root/outputs`` holding ``name``, oldest first."""
     return sorted(p.parent for p in (root / "outputs").rglob(name))
+
+
+def grid(first_seed, seeds, lrs, scales):
+    """A sweep's settings and its per-start arrays (seed, scale, lr, group), as ``engine.Grid`` lays them out."""
+    from xorjax.core import engine
+
+    g = engine.Grid(first_seed, seeds, lrs, scales)
+    inputs, lr, group = g.part(0, len(g))
+    return g.cells, {**inputs, "lr": lr, "group": group}

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from xorjax import atlas, model
 from xorjax.config import LECTURE_WEIGHTS
+from xorjax.core import atlas, model
 
 LECTURE = {k: np.asarray(v, np.float64) for k, v in LECTURE_WEIGHTS.items()}
 

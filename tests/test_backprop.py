@@ -7,11 +7,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_dirs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_dirs
-from xorjax import backprop, data, model, train
+from xorjax.core import data, descent, manual_grad, model
 
 
 def float64_params(seed, hidden, scale=1.0, starts=None):
@@ -36,7 +36,7 @@ def central_differences(params, activation, loss, h=1e-6):
     for j, (k, i) in enumerate(coords):
         perturbed[k][i + (slice(None), j)] += h
         perturbed[k][i + (slice(None), n + j)] -= h
-    c = np.asarray(backprop.cost({k: jnp.asarray(v) for k, v in perturbed.items()}, data.X, data.Y, activation,
+    c = np.asarray(manual_grad.cost({k: jnp.asarray(v) for k, v in perturbed.items()}, data.X, data.Y, activation,
                                  loss))                                     # (starts, 2n)
     slopes = (c[:, :n] - c[:, n:]) / (2 * h)
     grads = {k: np.zeros(v.shape) for k, v in params.items()}
@@ -52,7 +52,7 @@ def central_differences(params, activation, loss, h=1e-6):
 def test_hand_written_gradients_equal_jax_grad_and_central_differences(hidden, seed, activation, loss, scale):
     with jax.enable_x64(True):
         params = float64_params(seed, hidden, scale, starts=8)  # eight seeds, seed ... seed + 7
-        c, acc, manual = backprop.value_and_grad(params, data.X, data.Y, activation, loss)
+        c, acc, manual = manual_grad.value_and_grad(params, data.X, data.Y, activation, loss)
         auto = autodiff(params, activation, loss)
         numeric = central_differences(params, activation, loss)
         reference = model.cost(params, data.X.astype("float64"), data.Y.astype("float64"),
@@ -91,7 +91,7 @@ def test_the_lab_9x_network_by_hand(loss):
         dz1 = dz2 @ W2.T * K * (1 - K)
         expected = {"W2": K.T @ dz2, "b2": dz2.sum(0), "W1": X.T @ dz1, "b1": dz1.sum(0)}
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-        got = backprop.grad({k: jnp.asarray(v) for k, v in params.items()}, data.X, data.Y, "sigmoid", loss)
+        got = manual_grad.grad({k: jnp.asarray(v) for k, v in params.items()}, data.X, data.Y, "sigmoid", loss)
         for k in expected:
             np.testing.assert_allclose(got[k], expected[k], rtol=1e-12, atol=1e-15, err_msg=k)
 
@@ -100,10 +100,10 @@ def test_a_trailing_start_axis_gives_every_start_its_own_gradient():
     with jax.enable_x64(True):
         starts = [float64_params(s, [3, 2]) for s in range(3)]
         stacked = {k: jnp.stack([p[k] for p in starts], axis=-1) for k in starts[0]}
-        c, acc, grads = backprop.value_and_grad(stacked, data.X, data.Y, "tanh", "bce")
+        c, acc, grads = manual_grad.value_and_grad(stacked, data.X, data.Y, "tanh", "bce")
         assert c.shape == acc.shape == (3,)
         for i, p in enumerate(starts):
-            one = backprop.grad(p, data.X, data.Y, "tanh", "bce")
+            one = manual_grad.grad(p, data.X, data.Y, "tanh", "bce")
             for k in p:
                 np.testing.assert_allclose(grads[k][..., i], one[k], rtol=1e-12, atol=1e-15)
 
@@ -113,7 +113,7 @@ def test_one_pattern_at_a_time_as_batch_online_uses_it():
         params = float64_params(7, [3])
         for p in range(4):
             X, Y = data.X[p:p + 1].astype(np.float64), data.Y[p:p + 1].astype(np.float64)
-            manual = backprop.grad(params, X, Y, "relu", "bce")
+            manual = manual_grad.grad(params, X, Y, "relu", "bce")
             auto = jax.grad(model.cost)(params, X, Y, "relu", "bce")
             for k in params:
                 np.testing.assert_allclose(manual[k], auto[k], rtol=1e-12, atol=1e-15)
@@ -122,10 +122,10 @@ def test_one_pattern_at_a_time_as_batch_online_uses_it():
 @pytest.mark.parametrize("seed", [0, 1])  # seed 0 learns XOR, seed 1 gets stuck: both the same either way
 def test_grad_manual_follows_the_same_trajectory_as_jax_grad(seed):
     """Lab 9-x: the 2-2-1 sigmoid net, BCE, SGD 0.1, 10,001 steps, once with each gradient."""
-    params = {k: v[..., 0] for k, v in train.init_starts([seed], [2]).items()}
+    params = {k: v[..., 0] for k, v in descent.init_starts([seed], [2]).items()}
     yhat = {}
-    for grad in train.GRADS:
-        final, _ = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=10001, grad=grad))
+    for grad in descent.GRADS:
+        final, _ = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=10001, grad=grad))
         yhat[grad] = np.asarray(model.predict(final, data.X)[0])
     np.testing.assert_allclose(yhat["manual"], yhat["auto"], atol=1e-4, rtol=0)
 
@@ -138,6 +138,6 @@ def test_command_line_grad_manual_trains_the_same_network(run_xorjax, tmp_path):
     (folder,) = run_dirs(tmp_path)
     m = json.loads((folder / "metrics.json").read_text())
     assert m["grad"] == "manual" and m["status"] == "solved"
-    params = {k: v[..., 0] for k, v in train.init_starts([0], [2]).items()}
-    final, _ = train.train_one(params, 0.1, data.X, data.Y, train.Spec())  # jax.grad, the lab's settings
+    params = {k: v[..., 0] for k, v in descent.init_starts([0], [2]).items()}
+    final, _ = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec())  # jax.grad, the lab's settings
     np.testing.assert_allclose(m["predictions"], model.predict(final, data.X)[0], atol=1e-4, rtol=0)

@@ -4,9 +4,10 @@ import json
 import math
 
 import pytest
-
 from conftest import run_dirs
-from xorjax import derivatives, run
+
+from xorjax import run
+from xorjax.lecture import differences
 
 # key -> the lecture's answer at x = 2, y = 3 (xy by x is y, by y is x)
 LECTURE = {"const": 0.0, "x": 1.0, "2x": 2.0, "x+x": 2.0, "x+3": 1.0, "xy/x": 3.0, "xy/y": 2.0,
@@ -15,7 +16,7 @@ LECTURE = {"const": 0.0, "x": 1.0, "2x": 2.0, "x+x": 2.0, "x+3": 1.0, "xy/x": 3.
 
 @pytest.mark.parametrize("key", LECTURE)
 def test_the_lectures_examples_give_its_answers_three_ways(key):
-    row = derivatives.compute(derivatives.BY_KEY[key], 2.0, 3.0)
+    row = differences.compute(differences.BY_KEY[key], 2.0, 3.0)
     assert row["exact"] == LECTURE[key] and row["autodiff"] == LECTURE[key]
     # linear functions: the forward difference is exact up to round-off, even with the lecture's h = 0.01
     assert row["numerical"] == pytest.approx(LECTURE[key], abs=1e-12)
@@ -24,23 +25,23 @@ def test_the_lectures_examples_give_its_answers_three_ways(key):
 
 def test_partial_derivatives_hold_the_other_variable_constant():
     for x, y in [(2.0, 3.0), (-1.5, 4.0), (0.0, -7.0)]:
-        assert derivatives.compute(derivatives.BY_KEY["xy/x"], x, y)["autodiff"] == y
-        assert derivatives.compute(derivatives.BY_KEY["xy/y"], x, y)["autodiff"] == x
+        assert differences.compute(differences.BY_KEY["xy/x"], x, y)["autodiff"] == y
+        assert differences.compute(differences.BY_KEY["xy/y"], x, y)["autodiff"] == x
 
 
 @pytest.mark.parametrize("x", [-1.0, 0.0, 0.5, 2.0])
 def test_composites_follow_the_chain_rule(x):
     s = 1 / (1 + math.exp(-(2 * x + 1)))
-    row = derivatives.compute(derivatives.BY_KEY["sigmoid"], x, 0.0)
+    row = differences.compute(differences.BY_KEY["sigmoid"], x, 0.0)
     assert row["autodiff"] == pytest.approx(2 * s * (1 - s), rel=1e-12)
     assert row["chain"]["df_dg"] * row["chain"]["dg_dx"] == pytest.approx(row["exact"], rel=1e-12)
-    row = derivatives.compute(derivatives.BY_KEY["cube"], x, 0.0)
+    row = differences.compute(differences.BY_KEY["cube"], x, 0.0)
     assert row["exact"] == pytest.approx(6 * x * (x * x + 1) ** 2) and row["autodiff"] == pytest.approx(row["exact"])
     assert row["chain"] == {"df_dg": pytest.approx(3 * (x * x + 1) ** 2), "dg_dx": pytest.approx(2 * x)}
 
 
 def test_forward_difference_error_is_order_h_central_order_h_squared():
-    row = derivatives.compute(derivatives.BY_KEY["cube"], 2.0, 0.0, h=0.01)
+    row = differences.compute(differences.BY_KEY["cube"], 2.0, 0.0, h=0.01)
     assert row["exact"] == 300.0
     # f'' = 630 at x = 2, so the forward difference is off by about h·f''/2 = 3.15; f''' = 1104: h²·f'''/6 = 0.0184
     assert row["numerical_error"] == pytest.approx(3.17, abs=0.01)
@@ -49,7 +50,7 @@ def test_forward_difference_error_is_order_h_central_order_h_squared():
 
 
 def test_step_table_shows_truncation_shrinking_then_round_off_growing():
-    rows = derivatives.step_table(derivatives.BY_KEY["cube"], 2.0, 0.0, decades=8)
+    rows = differences.step_table(differences.BY_KEY["cube"], 2.0, 0.0, decades=8)
     assert [r["h"] for r in rows] == [10.0 ** -k for k in range(1, 9)]
     forward = [r["forward_error"] for r in rows]
     central = [r["central_error"] for r in rows]

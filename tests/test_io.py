@@ -10,8 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from xorjax import io, summary
-from xorjax.experiments import sweep as sweep_experiment
+from xorjax import summary
+from xorjax.experiments import sweep
+from xorjax.output import io
 
 UMASK = 0o027  # not the usual 0o022, so that a mode fixed in the code (0o644) would be caught too
 
@@ -32,10 +33,10 @@ def test_write_atomic_gives_the_usual_mode_replaces_whole_and_leaves_no_temporar
     (tmp_path / "job").mkdir()
     io.write_json(tmp_path / "job" / "atlas.json", atlas)
     assert summary.build(tmp_path)  # summary.csv, .md and .png
-    sweep_experiment.ChunkFiles(tmp_path / "chunks").save(0, 3, {"status": np.arange(3), "keys": np.ones((3, 3))})
+    sweep.ChunkFiles(tmp_path / "chunks").save(0, 3, {"status": np.arange(3), "keys": np.ones((3, 3))})
     assert (tmp_path / "a.txt").read_text() == "second"
     assert json.loads((tmp_path / "b.json").read_text()) == {"x": [1.5, None]}
-    chunk = sweep_experiment.ChunkFiles(tmp_path / "chunks").load(0, 3)
+    chunk = sweep.ChunkFiles(tmp_path / "chunks").load(0, 3)
     assert chunk["keys"].dtype == np.int8 and list(chunk["status"]) == [0, 1, 2]
     assert set(modes(tmp_path).values()) == {expected}
     assert sorted(modes(tmp_path)) == ["a.txt", "b.json", "chunks/0000000000-0000000003.npz", "job/atlas.json",

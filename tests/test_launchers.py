@@ -10,13 +10,13 @@ from pathlib import Path
 
 import jax
 import pytest
+from conftest import run_dirs
 from hydra import compose, initialize_config_dir
 
-from xorjax import devices, run
+from xorjax import run
 from xorjax.config import Config, validate
+from xorjax.core import devices
 from xorjax.errors import XorjaxError
-
-from conftest import run_dirs
 
 SMALL = ["sweep.seeds=64", "steps=200", "logger.plots=false"]  # small sweeps, short runs
 # The cores this machine gives a process: a job may keep them all busy, or its share of them.

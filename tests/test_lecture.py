@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import run_dirs
-from xorjax import data, model, report_html
+
+from xorjax.core import data, model
 from xorjax.experiments import lecture
+from xorjax.output import html_page
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +34,7 @@ def test_the_html_page_keeps_tables_and_carries_its_pictures(tmp_path):
     (tmp_path / "a" / "p.png").write_bytes(PNG + b"picture")
     md = "# T\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n![p](a/p.png)\n\n![gone](a/missing.png)\n\n`code` & <b>\n"
     (tmp_path / "r.md").write_text(md)
-    page = report_html.write(tmp_path / "r.md", "A & B").read_text()
+    page = html_page.write(tmp_path / "r.md", "A & B").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<title>A &amp; B</title>" in page
     assert "<table>" in page and "<td>1</td>" in page
     assert 'src="data:image/png;base64,iVBORw0KGgpwaWN0dXJl"' in page  # the file itself, inside the page

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from xorjax import data, model, train
 from xorjax.config import LECTURE_WEIGHTS
+from xorjax.core import data, descent, model
 
 
 def lecture_params(dtype=np.float32):
@@ -138,12 +138,12 @@ def test_every_layout_trains_along_the_same_trajectory(hidden, monkeypatch):
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64)[..., None] for k, v in
                   model.init_params(jax.random.PRNGKey(1), hidden).items()}
-        spec = train.Spec(steps=500, log_every=100)
+        spec = descent.Spec(steps=500, log_every=100)
         lr = jnp.asarray([0.5], jnp.float64)
         runs = []
         for laid_out in LAYOUTS:
             monkeypatch.setattr(model, "layouts", lambda hidden: [laid_out] * (len(hidden) + 1))
-            runs.append(train.train_layers(model.to_layers(params), lr, data.X, data.Y, spec))
+            runs.append(descent.train_layers(model.to_layers(params), lr, data.X, data.Y, spec))
         for run in runs[1:]:
             np.testing.assert_allclose(run.loss, runs[0].loss, rtol=1e-10)
             for k, v in model.from_layers(runs[0].layers).items():

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import run_dirs
 from PIL import Image
 
-from conftest import run_dirs
-from xorjax import config, data, model, train
-from xorjax.plots import painter
-from xorjax.plots import training as pictures
+from xorjax import config
+from xorjax.core import data, descent, model
+from xorjax.output.plots import network as pictures
+from xorjax.output.plots import painter
 
 LECTURE = {k: np.asarray(v, np.float32) for k, v in config.LECTURE_WEIGHTS.items()}
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -25,14 +26,14 @@ def assert_picture(path, size=None):
 
 
 def start(hidden, seed=0):
-    return {k: np.asarray(v)[..., 0] for k, v in train.init_starts([seed], hidden).items()}
+    return {k: np.asarray(v)[..., 0] for k, v in descent.init_starts([seed], hidden).items()}
 
 
 @pytest.fixture(scope="module")
 def trained():
-    spec = train.Spec(steps=3001, log_every=500, record_weights=True)
-    final, t = train.train_one(start([2]), 0.1, data.X, data.Y, spec)
-    return {k: np.asarray(v) for k, v in final.items()}, t, train.record_steps(3001, 500)
+    spec = descent.Spec(steps=3001, log_every=500, record_weights=True)
+    final, t = descent.train_one(start([2]), 0.1, data.X, data.Y, spec)
+    return {k: np.asarray(v) for k, v in final.items()}, t, descent.record_steps(3001, 500)
 
 
 def test_the_surface_grid_passes_through_the_four_patterns_with_the_lectures_outputs():

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from xorjax import progress
+from xorjax.output import progress
 
 
 def test_silent_when_output_is_not_a_terminal(capsys, monkeypatch):
@@ -60,7 +60,7 @@ def test_show_false_is_silent_even_when_forced_on(capsys, monkeypatch):
 # Hydra's console handler writes plain messages to stdout, as configured in conf/config.yaml.
 CHILD = textwrap.dedent("""
     import logging, sys, time
-    from xorjax import progress
+    from xorjax.output import progress
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     log = logging.getLogger("sweep")
     with progress.bar(total=5, desc="chunks", unit="chunk") as advance:

@@ -1,7 +1,7 @@
 """One record per idea, and it is enough: every entry of ``model.ACTIVATIONS`` trains with its pictures, has
 hand-written gradients equal to JAX's and sweeps into an atlas with families; an activation added to the
 registry alone passes the settings' checks, trains (by the hand-written chain rule too) and has truth tables;
-every entry of ``train.OPTIMIZERS`` trains starts side by side exactly as each alone.
+every entry of ``descent.OPTIMIZERS`` trains starts side by side exactly as each alone.
 
 Runs go in this process through the command line's own path (``run.check_overrides``, the composed config,
 ``experiments/<name>.run``): no process to start, so each activation costs its compiles only."""
@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from xorjax import atlas, config, data, model, run, train
-from xorjax.plots import painter
+from xorjax import config, run
+from xorjax.core import atlas, data, descent, model
+from xorjax.output.plots import painter
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NEW = "softsign"
@@ -60,9 +61,9 @@ def test_every_activation_trains_draws_backpropagates_and_sweeps(activation, tmp
 
     # The chain rule written out (grad=manual) follows jax.grad's trajectory; the auto run is the one above.
     cfg, _ = compose_settings(*overrides)
-    start = {k: v[..., 0] for k, v in train.init_starts([cfg.seed], cfg.model.hidden).items()}
+    start = {k: v[..., 0] for k, v in descent.init_starts([cfg.seed], cfg.model.hidden).items()}
     spec = config.train_spec(cfg)._replace(record_weights=True)
-    (auto, a), (manual, m) = (train.train_one(start, cfg.optimizer.lr, data.X, data.Y, spec._replace(grad=g))
+    (auto, a), (manual, m) = (descent.train_one(start, cfg.optimizer.lr, data.X, data.Y, spec._replace(grad=g))
                               for g in ("auto", "manual"))
     saved = json.loads((tmp_path / "train" / "weights.json").read_text())
     for k in auto:
@@ -111,14 +112,14 @@ KNOWN = {"adam": pytest.mark.xfail(strict=True, reason=(
     "than for eight (last bits, ~5e-7 after 100 steps); reproduced with optax alone, no xorjax code"))}
 
 
-@pytest.mark.parametrize("optimizer", [pytest.param(name, marks=KNOWN.get(name, ())) for name in train.OPTIMIZERS])
+@pytest.mark.parametrize("optimizer", [pytest.param(name, marks=KNOWN.get(name, ())) for name in descent.OPTIMIZERS])
 def test_every_optimizer_trains_starts_side_by_side_as_each_alone_bit_for_bit(optimizer):
-    spec = train.Spec(steps=100, log_every=25, optimizer=optimizer)
-    params = train.init_starts(np.arange(8), (2,))
+    spec = descent.Spec(steps=100, log_every=25, optimizer=optimizer)
+    params = descent.init_starts(np.arange(8), (2,))
     lrs = np.geomspace(0.05, 5.0, 8)  # a learning rate of its own for each start, too
-    final, trained = train.train_starts(params, lrs, data.X, data.Y, spec)
+    final, trained = descent.train_starts(params, lrs, data.X, data.Y, spec)
     for i in range(8):
-        one, alone = train.train_starts({k: v[..., i:i + 1] for k, v in params.items()}, lrs[i:i + 1], data.X,
+        one, alone = descent.train_starts({k: v[..., i:i + 1] for k, v in params.items()}, lrs[i:i + 1], data.X,
                                         data.Y, spec)
         for k in final:
             np.testing.assert_array_equal(one[k][..., 0], final[k][..., i], err_msg=f"{k} of start {i}")

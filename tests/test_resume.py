@@ -12,12 +12,15 @@ import time
 
 import numpy as np
 import pytest
+from conftest import grid
 from hydra import compose, initialize_config_dir
 
-from xorjax import io, run, sweep, train
-from xorjax.experiments import sweep as sweep_experiment
+from xorjax import run
+from xorjax.core import descent, engine, tally
+from xorjax.experiments import sweep
+from xorjax.output import io
 
-SPEC = train.Spec(steps=301, log_every=100)
+SPEC = descent.Spec(steps=301, log_every=100)
 
 
 class Memory:
@@ -38,12 +41,12 @@ class Memory:
 
 
 def sweep_of(store=None, chunk=16, seeds=20):
-    _, per = sweep.grid(0, seeds, [0.5, 2.0], [1.0])
-    return sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], sweep.sweep_init((2,), "normal"),
+    _, per = grid(0, seeds, [0.5, 2.0], [1.0])
+    return engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init((2,), "normal"),
                             (2,), SPEC, group=per["group"], chunk=chunk, show=False, store=store)
 
 
-def assert_same_starts(a: sweep.Starts, b: sweep.Starts):
+def assert_same_starts(a: engine.Starts, b: engine.Starts):
     for name in ("status", "solved_at", "final_loss", "keys"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     assert a.firsts.keys() == b.firsts.keys()
@@ -63,7 +66,7 @@ def assert_same_starts(a: sweep.Starts, b: sweep.Starts):
     (10, 4, {0: 10}, [(0, 10, True)]),
 ])
 def test_a_plan_keeps_finished_chunks_and_fills_the_gaps(n, size, finished, expected):
-    assert sweep.plan(n, size, finished) == expected
+    assert engine.plan(n, size, finished) == expected
 
 
 def test_a_resumed_sweep_trains_only_the_missing_chunks_and_equals_the_whole_one():
@@ -80,20 +83,15 @@ def test_a_resumed_sweep_trains_only_the_missing_chunks_and_equals_the_whole_one
 
 
 def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
-    cells, per = sweep.grid(3, 20, [0.5, 2.0], [1.0, 0.5])
-    grid = sweep.Grid(3, 20, cells)
-    inputs, lrs, group = grid.part(0, len(grid))
-    for k in ("seed", "scale"):
-        np.testing.assert_array_equal(inputs[k], per[k])
-    np.testing.assert_array_equal(lrs, per["lr"])
-    np.testing.assert_array_equal(group, per["group"])
-    init = sweep.sweep_init((2,), "normal")
-    starts = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), SPEC,
+    _, per = grid(3, 20, [0.5, 2.0], [1.0, 0.5])
+    starts_grid = engine.Grid(3, 20, [0.5, 2.0], [1.0, 0.5])
+    init = engine.sweep_init((2,), "normal")
+    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), SPEC,
                               group=per["group"], chunk=8, show=False)
-    tallies, firsts = sweep.run_grid(grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
+    tallies, firsts = engine.run_grid(starts_grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
     for g, t in enumerate(tallies):
-        assert t.statistics() == sweep.statistics(starts, per["group"] == g)
-        assert t.families() == sweep.families(starts, per["group"] == g)
+        assert t.statistics() == tally.statistics(starts, per["group"] == g)
+        assert t.families() == tally.families(starts, per["group"] == g)
     assert sum(len(t.families()) for t in tallies) > 1
     assert_same_starts(starts, starts._replace(firsts=firsts))
 
@@ -108,7 +106,7 @@ def settings(*overrides):
 def test_a_resume_with_other_settings_or_of_no_sweep_is_refused_in_one_line(tmp_path):
     (tmp_path / "chunks").mkdir()
     io.write_json(tmp_path / "chunks" / "settings.json",
-                  sweep_experiment.fingerprint(settings("experiment=sweep", "steps=11")))
+                  sweep.fingerprint(settings("experiment=sweep", "steps=11")))
     problem = run.check_overrides(["experiment=sweep", "steps=12", f"sweep.resume={tmp_path}"])
     assert problem == (f"sweep.resume={tmp_path} is not allowed: that sweep ran with steps=11, this one has "
                        "steps=12; resume with the same settings")

@@ -5,7 +5,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from conftest import run_dirs
 
 pytestmark = pytest.mark.slow

@@ -86,6 +86,6 @@ def test_a_multirun_over_shapes_leaves_one_summary(run_xorjax, tmp_path):
 
 
 def test_the_summary_knows_the_same_outcomes_as_training():
-    from xorjax import train
+    from xorjax.core import descent
 
-    assert summary.STATUSES == train.STATUSES  # kept apart so the command needs no JAX
+    assert summary.STATUSES == descent.STATUSES  # kept apart so the command needs no JAX

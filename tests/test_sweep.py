@@ -7,24 +7,25 @@ import math
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import grid, run_dirs
 from hydra import compose, initialize_config_dir
 
-from conftest import run_dirs
-from xorjax import data, run, sweep, train
+from xorjax import run
+from xorjax.core import data, descent, engine, tally
 
-SPEC = train.Spec(steps=301, log_every=100)
+SPEC = descent.Spec(steps=301, log_every=100)
 
 
 def sweep_of(seeds, lrs, scales, spec=SPEC, chunk=8192, hidden=(2,), init="normal"):
-    cells, per = sweep.grid(0, seeds, lrs, scales)
-    starts = sweep.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], sweep.sweep_init(hidden, init),
+    cells, per = grid(0, seeds, lrs, scales)
+    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init(hidden, init),
                               hidden, spec, group=per["group"], chunk=chunk, show=False)
     return cells, per, starts
 
 
 def single(seed, lr, scale, spec=SPEC, hidden=(2,), init="normal"):
-    params = {k: v[..., 0] for k, v in train.init_starts([seed], hidden, init, scale).items()}
-    return train.train_one(params, lr, data.X, data.Y, spec)
+    params = {k: v[..., 0] for k, v in descent.init_starts([seed], hidden, init, scale).items()}
+    return descent.train_one(params, lr, data.X, data.Y, spec)
 
 
 # --- start i is the run with seed i --------------------------------------------------------------------
@@ -37,20 +38,20 @@ def test_every_start_equals_its_single_run_bit_for_bit_across_chunks_lrs_and_sca
         final, trained = single(int(per["seed"][i]), float(per["lr"][i]), float(per["scale"][i]))
         assert float(trained.final_loss) == starts.final_loss[i]
         assert int(trained.solved_at) == starts.solved_at[i]
-        assert int(train.status(trained)) == starts.status[i]
+        assert int(descent.status(trained)) == starts.status[i]
 
 
 def test_grid_lays_out_settings_one_after_the_other():
-    cells, per = sweep.grid(5, 3, [0.1, 1.0], [2.0])
+    cells, per = grid(5, 3, [0.1, 1.0], [2.0])
     assert cells == [(0.1, 2.0), (1.0, 2.0)]
     assert per["seed"].tolist() == [5, 6, 7, 5, 6, 7] and per["group"].tolist() == [0, 0, 0, 1, 1, 1]
     np.testing.assert_array_equal(per["lr"], np.float32([0.1] * 3 + [1.0] * 3))
 
 
 def test_a_per_start_init_scale_equals_the_scalar_one():
-    both = train.init_starts([3, 4], [2], "uniform", [0.5, 2.0])
+    both = descent.init_starts([3, 4], [2], "uniform", [0.5, 2.0])
     for i, (seed, scale) in enumerate([(3, 0.5), (4, 2.0)]):
-        one = train.init_starts([seed], [2], "uniform", scale)
+        one = descent.init_starts([seed], [2], "uniform", scale)
         for k in both:
             np.testing.assert_array_equal(both[k][..., i], one[k][..., 0])
 
@@ -59,7 +60,7 @@ def test_a_per_start_init_scale_equals_the_scalar_one():
 
 def trained_with(yhat, loss=(0.7, 0.69, 0.69), final_loss=0.69, finite=True, stopped_at=None):
     yhat = jnp.asarray(yhat, jnp.float32)[:, None]
-    return train.Trained(layers=None, loss=jnp.asarray(loss, jnp.float32)[:, None], accuracy=None, solved_at=None,
+    return descent.Trained(layers=None, loss=jnp.asarray(loss, jnp.float32)[:, None], accuracy=None, solved_at=None,
                          finite=jnp.asarray([finite]), final_loss=jnp.asarray([final_loss], jnp.float32),
                          final_accuracy=jnp.mean(((yhat > 0.5) == (data.Y[:, None] > 0.5)).astype(jnp.float32), 0),
                          final_yhat=yhat, stopped_at=None if stopped_at is None else jnp.asarray([stopped_at]))
@@ -74,28 +75,28 @@ def trained_with(yhat, loss=(0.7, 0.69, 0.69), final_loss=0.69, finite=True, sto
     ([0.3, 0.6, 0.45, 0.3], 0.6899, "unsolved"),
 ])
 def test_outcomes_are_read_from_the_final_outputs(yhat, final_loss, expected):
-    assert train.STATUSES[int(train.status(trained_with(yhat, final_loss=final_loss))[0])] == expected
+    assert descent.STATUSES[int(descent.status(trained_with(yhat, final_loss=final_loss))[0])] == expected
 
 
 def test_diverged_beats_everything_and_a_stop_criterion_decides_solved():
-    assert train.STATUSES[int(train.status(trained_with([0.02, 0.97, 0.98, 0.03], finite=False))[0])] == "diverged"
-    assert train.STATUSES[int(train.status(trained_with([0.5] * 4, final_loss=8.0))[0])] == "diverged"
+    assert descent.STATUSES[int(descent.status(trained_with([0.02, 0.97, 0.98, 0.03], finite=False))[0])] == "diverged"
+    assert descent.STATUSES[int(descent.status(trained_with([0.5] * 4, final_loss=8.0))[0])] == "diverged"
     # accuracy 1.0 but the run's own goal (a cost below stop_below) not reached: not solved
     not_reached = trained_with([0.3, 0.7, 0.7, 0.3], loss=(0.7, 0.36, 0.36), final_loss=0.36, stopped_at=-1)
-    assert train.STATUSES[int(train.status(not_reached)[0])] == "unsolved"
-    assert int(train.status(trained_with([0.02, 0.97, 0.98, 0.03], stopped_at=812))[0]) == 0
+    assert descent.STATUSES[int(descent.status(not_reached)[0])] == "unsolved"
+    assert int(descent.status(trained_with([0.02, 0.97, 0.98, 0.03], stopped_at=812))[0]) == 0
 
 
 def test_diverging_starts_are_counted_never_raised():
     _, per, starts = sweep_of(4, [1e38, 0.5], [1.0])
-    stats = sweep.statistics(starts, per["group"] == 0)
+    stats = tally.statistics(starts, per["group"] == 0)
     assert stats["outcomes"]["diverged"] == 4 and stats["success_rate"] == 0.0
-    assert sweep.statistics(starts, per["group"] == 1)["outcomes"]["diverged"] == 0
+    assert tally.statistics(starts, per["group"] == 1)["outcomes"]["diverged"] == 0
 
 
 def test_a_stopped_start_keeps_the_weights_that_met_the_criterion():
     # Rumelhart, Hinton & Williams: SSE (= 8 x the sse cost) below 0.01, online, U(-1, 1), lr 0.5
-    spec = train.Spec(steps=3000, log_every=500, loss="sse", batch="online", stop_below=0.01 / 8)
+    spec = descent.Spec(steps=3000, log_every=500, loss="sse", batch="online", stop_below=0.01 / 8)
     _, per, starts = sweep_of(12, [0.5], [1.0], spec=spec, init="uniform")
     stopped = starts.stopped_at >= 0
     assert stopped.any() and np.array_equal(stopped, starts.status == 0)
@@ -110,24 +111,24 @@ def test_a_stopped_start_keeps_the_weights_that_met_the_criterion():
 @pytest.mark.parametrize("k, n, lo, hi", [(0, 10, 0.0, 0.27753), (5, 10, 0.23659, 0.76341), (10, 10, 0.72247, 1.0),
                                            (81, 263, 0.25529, 0.36621)])
 def test_wilson_interval_matches_published_values(k, n, lo, hi):
-    got = sweep.wilson(k, n)
+    got = tally.wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-5)
     assert got[0] <= k / n <= got[1]
 
 
 def test_statistics_and_families_of_a_small_sweep():
-    spec = train.Spec(steps=2001, log_every=500)
+    spec = descent.Spec(steps=2001, log_every=500)
     _, per, starts = sweep_of(48, [1.0], [1.0], spec=spec)
     where = per["group"] == 0
-    stats = sweep.statistics(starts, where)
+    stats = tally.statistics(starts, where)
     assert sum(stats["outcomes"].values()) == 48 == stats["seeds"]
     k = stats["outcomes"]["solved"]
-    assert k > 20 and stats["success_rate"] == k / 48 and stats["ci95"] == list(sweep.wilson(k, 48))
+    assert k > 20 and stats["success_rate"] == k / 48 and stats["ci95"] == list(tally.wilson(k, 48))
     solved_at = starts.solved_at[starts.status == 0]
     assert stats["median_steps"] == float(np.median(solved_at)) and 0 < stats["median_steps"] < 2001
-    fams = sweep.families(starts, where)
+    fams = tally.families(starts, where)
     assert sum(f["count"] for f in fams) == k and math.isclose(sum(f["share"] for f in fams), 1.0)
-    classes = sweep.classes(fams)
+    classes = tally.classes(fams)
     saturated = {c["class"] for c in classes if "unsaturated" not in c["class"]}
     assert saturated <= {"AND + OR -> h2 AND NOT h1", "x1 AND NOT x2 + x2 AND NOT x1 -> OR"}
     for f in fams:  # the kept weights of a family's first start are that start's final weights
@@ -228,9 +229,9 @@ def test_basin_colours_every_start(run_xorjax, tmp_path):
 def test_a_wide_net_s_start_equals_its_single_run_bit_for_bit(hidden):
     # Matrix layout: XLA sums a matrix product in another order for a batch of starts than for one, so the
     # engine trains such starts one at a time; the sweep must still replay as single runs exactly.
-    spec = train.Spec(steps=61, log_every=20)
+    spec = descent.Spec(steps=61, log_every=20)
     _, per, starts = sweep_of(5, [0.5], [1.0], spec=spec, hidden=hidden, chunk=4)
     for i in (0, 3, 4):
         _, trained = single(i, 0.5, 1.0, spec=spec, hidden=hidden)
         assert float(trained.final_loss) == starts.final_loss[i]
-        assert int(train.status(trained)) == starts.status[i]
+        assert int(descent.status(trained)) == starts.status[i]

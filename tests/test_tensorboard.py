@@ -5,11 +5,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_dirs
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from conftest import run_dirs
-from xorjax import tensorboard, train
+from xorjax.core import descent
+from xorjax.output import tensorboard
 
 HISTOGRAMS = ["W1", "b1", "W2", "b2", "layer1", "yhat"]
 
@@ -66,13 +67,13 @@ def test_a_run_writes_events_equal_to_its_history_csv(run_xorjax, tmp_path):
     ea = read(run)
     with open(run / "history.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["step"]) for r in rows] == train.record_steps(2001, 250) == [e.step for e in ea.Scalars("cost")]
+    assert [int(r["step"]) for r in rows] == descent.record_steps(2001, 250) == [e.step for e in ea.Scalars("cost")]
     # history.csv holds the float32 values exactly; TensorBoard stores float32 too.
     assert [np.float32(r["loss"]) for r in rows] == [np.float32(e.value) for e in ea.Scalars("cost")]
     assert [float(r["accuracy"]) for r in rows] == [e.value for e in ea.Scalars("accuracy")]
     assert sorted(ea.Tags()["histograms"]) == sorted(HISTOGRAMS)
     # The first histogram of W1 is the start that seed 3 draws.
-    w1 = np.asarray(train.init_starts([3], [2])["W1"])[..., 0]
+    w1 = np.asarray(descent.init_starts([3], [2])["W1"])[..., 0]
     h = ea.Histograms("W1")[0]
     assert (h.step, h.histogram_value.num) == (0, 4)
     assert h.histogram_value.min == pytest.approx(w1.min()) and h.histogram_value.max == pytest.approx(w1.max())

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from xorjax import data, model, train
+from xorjax.core import data, descent, model
 
 CHECKPOINTS = [0, 1, 10, 100, 1000, 10000]
 
@@ -41,10 +41,10 @@ def test_sgd_matches_an_independent_numpy_implementation(dtype, rtol):
     expected, yhat_np = numpy_sgd(START, 10001, 0.1, np.float64)
     with jax.enable_x64(dtype == np.float64):
         params = {k: np.asarray(v, dtype) for k, v in START.items()}
-        spec = train.Spec(steps=10001, log_every=1)
-        final, trained = train.train_one(params, 0.1, data.X.astype(dtype), data.Y.astype(dtype), spec)
+        spec = descent.Spec(steps=10001, log_every=1)
+        final, trained = descent.train_one(params, 0.1, data.X.astype(dtype), data.Y.astype(dtype), spec)
         yhat, _ = model.predict(final, data.X.astype(dtype))
-        status = train.STATUSES[int(train.status(trained))]
+        status = descent.STATUSES[int(descent.status(trained))]
     for step in CHECKPOINTS:
         assert float(trained.loss[step]) == pytest.approx(expected[step], rel=rtol), step
     np.testing.assert_allclose(yhat, yhat_np, rtol=rtol)
@@ -58,10 +58,10 @@ def test_scan_equals_a_python_loop_of_the_same_update(optimizer, batch):
         params = {k: jnp.asarray(v, jnp.float64) for k, v in START.items()}
         X, Y = jnp.asarray(data.X, jnp.float64), jnp.asarray(data.Y, jnp.float64)
         steps, lr = 300, 0.05
-        spec = train.Spec(steps=steps, log_every=7, optimizer=optimizer, batch=batch)
-        final, trained = train.train_one(params, lr, X, Y, spec)
+        spec = descent.Spec(steps=steps, log_every=7, optimizer=optimizer, batch=batch)
+        final, trained = descent.train_one(params, lr, X, Y, spec)
 
-        opt = train.make_optimizer(optimizer, lr)
+        opt = descent.make_optimizer(optimizer, lr)
         state, p, losses = opt.init(params), params, []
         grad = jax.jit(jax.value_and_grad(model.cost))
         for _ in range(steps):
@@ -73,26 +73,26 @@ def test_scan_equals_a_python_loop_of_the_same_update(optimizer, batch):
                 p = optax.apply_updates(p, updates)
     for k in params:
         np.testing.assert_allclose(final[k], p[k], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(trained.loss, [losses[s] for s in train.record_steps(steps, 7)], rtol=1e-10)
+    np.testing.assert_allclose(trained.loss, [losses[s] for s in descent.record_steps(steps, 7)], rtol=1e-10)
 
 
 def test_history_keeps_every_log_every_step():
-    assert train.record_steps(10001, 1000) == list(range(0, 10001, 1000))
-    assert train.record_steps(5, 2) == [0, 2, 4]
+    assert descent.record_steps(10001, 1000) == list(range(0, 10001, 1000))
+    assert descent.record_steps(5, 2) == [0, 2, 4]
     params = model.init_params(jax.random.PRNGKey(0), [2])
-    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=25, log_every=10))
-    _, every = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=25, log_every=1))
+    _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=25, log_every=10))
+    _, every = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=25, log_every=1))
     np.testing.assert_array_equal(trained.loss, np.asarray(every.loss)[[0, 10, 20]])
 
 
 def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
     seeds = [0, 1, 2, 3, 4, 5, 6, 7]
-    spec = train.Spec(steps=2001, log_every=500)
-    many = train.init_starts(seeds, [2])
-    final_many, trained_many = train.train_starts(many, np.full(len(seeds), 0.1), data.X, data.Y, spec)
+    spec = descent.Spec(steps=2001, log_every=500)
+    many = descent.init_starts(seeds, [2])
+    final_many, trained_many = descent.train_starts(many, np.full(len(seeds), 0.1), data.X, data.Y, spec)
     for i in (0, 5):
-        one = {k: v[..., 0] for k, v in train.init_starts([seeds[i]], [2]).items()}
-        final, trained = train.train_one(one, 0.1, data.X, data.Y, spec)
+        one = {k: v[..., 0] for k, v in descent.init_starts([seeds[i]], [2]).items()}
+        final, trained = descent.train_one(one, 0.1, data.X, data.Y, spec)
         for k in final:
             np.testing.assert_array_equal(final[k], final_many[k][..., i])
         np.testing.assert_array_equal(trained.loss, trained_many.loss[:, i])
@@ -101,19 +101,19 @@ def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
 @pytest.mark.parametrize("lr", [1000.0, 1e38])
 def test_a_huge_learning_rate_is_reported_as_diverged_not_raised(lr):
     params = model.init_params(jax.random.PRNGKey(0), [2])
-    _, trained = train.train_one(params, lr, data.X, data.Y, train.Spec(steps=500, log_every=10))
-    assert train.STATUSES[int(train.status(trained))] == "diverged"
+    _, trained = descent.train_one(params, lr, data.X, data.Y, descent.Spec(steps=500, log_every=10))
+    assert descent.STATUSES[int(descent.status(trained))] == "diverged"
     assert float(trained.final_loss) > 10 * float(trained.loss[0])
 
 
 def test_a_nan_anywhere_is_reported_as_diverged():
     params = model.init_params(jax.random.PRNGKey(0), [2])
     params["b2"] = params["b2"].at[0].set(np.nan)
-    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec(steps=20, log_every=10))
-    assert not bool(trained.finite) and train.STATUSES[int(train.status(trained))] == "diverged"
+    _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=20, log_every=10))
+    assert not bool(trained.finite) and descent.STATUSES[int(descent.status(trained))] == "diverged"
 
 
 def test_logistic_regression_cannot_learn_xor():
     params = model.init_params(jax.random.PRNGKey(0), [])
-    _, trained = train.train_one(params, 0.1, data.X, data.Y, train.Spec())
-    assert float(trained.final_accuracy) <= 0.75 and int(train.status(trained)) != 0
+    _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec())
+    assert float(trained.final_accuracy) <= 0.75 and int(descent.status(trained)) != 0

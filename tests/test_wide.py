@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_dirs
-from xorjax import report
+
+from xorjax.output import tables
 
 
 @pytest.mark.slow
@@ -45,11 +45,11 @@ def test_the_lectures_net_is_shown_in_full():
     params = {"W1": np.array([[5.0, -7.0], [5.0, -7.0]], np.float32), "b1": np.array([-8.0, 3.0], np.float32),
               "W2": np.array([[-11.0], [-11.0]], np.float32), "b2": np.array([6.0], np.float32)}
     # Every array in full, its rows aligned under the first.
-    assert report.weights(params).splitlines() == ["W1 = [[ 5., -7.],", "      [ 5., -7.]]", "b1 = [-8.,  3.]",
+    assert tables.weights(params).splitlines() == ["W1 = [[ 5., -7.],", "      [ 5., -7.]]", "b1 = [-8.,  3.]",
                                                    "W2 = [[-11.],", "      [-11.]]", "b2 = [6.]"]
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     hidden = [np.full((4, 2), 0.25)]
-    table = report.truth_table(X, hidden, np.full(4, 0.75), np.array([0, 1, 1, 0]))
+    table = tables.truth_table(X, hidden, np.full(4, 0.75), np.array([0, 1, 1, 0]))
     assert table.splitlines()[0] == "x1  x2      y1      y2    yhat  pred  XOR" and "…" not in table
 
 
@@ -58,13 +58,13 @@ def test_wide_layers_are_cut_to_a_few_units_and_stay_narrow(hidden):
     rng = np.random.default_rng(0)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     H = [rng.random((4, w)) for w in hidden]
-    text = report.truth_table(X, H, rng.random(4), np.array([0, 1, 1, 0]))
+    text = tables.truth_table(X, H, rng.random(4), np.array([0, 1, 1, 0]))
     assert max(len(l) for l in text.splitlines()) <= 120 and "every weight is in weights.json" in text
     sizes = [2, *hidden, 1]
     params = {}
     for l, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         params[f"W{l}"], params[f"b{l}"] = rng.normal(size=(a, b)), rng.normal(size=b)
-    text = report.weights(params)
+    text = tables.weights(params)
     assert max(len(l) for l in text.splitlines()) <= 120 and "every value is in weights.json" in text
     assert len(text.splitlines()) == 3 + len(params)
 
@@ -73,14 +73,14 @@ def test_wide_layers_are_cut_to_a_few_units_and_stay_narrow(hidden):
 def test_a_runs_start_is_the_sweeps_start_bit_for_bit(hidden):
     from omegaconf import OmegaConf
 
-    from xorjax import train
     from xorjax.config import Config
+    from xorjax.core import descent
     from xorjax.experiments import train as experiment
 
     for init, scale, seed in (("normal", 1.0, 0), ("normal", 0.3, 7), ("uniform", 0.5, 12345)):
         cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {
             "seed": seed, "model": {"hidden": hidden}, "init": {"name": init, "stddev": scale, "limit": scale}}))
         one = experiment.initial_params(cfg)
-        sweep = train.init_starts([seed], hidden, init, scale)
+        sweep = descent.init_starts([seed], hidden, init, scale)
         assert {k: np.asarray(v).tobytes() for k, v in one.items()} == \
                {k: np.asarray(v)[..., 0].tobytes() for k, v in sweep.items()}

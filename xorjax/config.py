@@ -7,8 +7,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from xorjax import derivatives, devices, model, train
+from xorjax.core import descent, devices, model
 from xorjax.errors import XorjaxError
+from xorjax.lecture import differences
 
 LECTURE_WEIGHTS = {"W1": [[5.0, -7.0], [5.0, -7.0]], "b1": [-8.0, 3.0], "W2": [[-11.0], [-11.0]], "b2": [6.0]}
 
@@ -61,7 +62,7 @@ class DerivativesConfig:
     x: float = 2.0
     y: float = 3.0
     h: float = 0.01      # the lecture's step in (f(x + h) - f(x)) / h
-    table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.derivatives.BY_KEY)
+    table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.lecture.differences.BY_KEY)
     decades: int = 8     # that table's h = 1e-1 ... 1e-<decades>
 
 
@@ -73,7 +74,7 @@ class BackpropConfig:
     xyz: dict[str, float] = field(default_factory=lambda: {"x": -2.0, "y": 5.0, "z": -4.0})
     neuron: dict[str, float] = field(
         default_factory=lambda: {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0})
-    expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/expression.py)
+    expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/lecture/expression.py)
     # its variables' values, e.g. {x: 1, y: 2}; untyped, because a typed empty dict refuses new keys
     inputs: Any = None
 
@@ -111,13 +112,13 @@ class Config:
     batch: str = "full"
     log_every: int = 1000
     cache: bool = True  # JAX's persistent compilation cache, so repeated runs skip compiling
-    device: str = "auto"  # auto: one network on the CPU, sweeps on a GPU if any | cpu | gpu (xorjax/devices.py)
+    device: str = "auto"  # auto: one network on the CPU, sweeps on a GPU if any | cpu | gpu (xorjax/core/devices.py)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     init: InitConfig = field(default_factory=InitConfig)
     handcrafted: HandcraftedConfig = field(default_factory=HandcraftedConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
-    grad: str = "auto"  # auto: jax.grad; manual: the chain rule written out (xorjax/backprop.py)
+    grad: str = "auto"  # auto: jax.grad; manual: the chain rule written out (xorjax/core/manual_grad.py)
     derivatives: DerivativesConfig = field(default_factory=DerivativesConfig)
     backprop: BackpropConfig = field(default_factory=BackpropConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
@@ -137,8 +138,8 @@ def validate(cfg: Config) -> Config:
     """Checks the values the schema's types cannot; raises XorjaxError naming the setting."""
     _one_of("model.activation", cfg.model.activation, model.ACTIVATIONS)
     _one_of("loss", cfg.loss, model.LOSSES)
-    _one_of("batch", cfg.batch, train.BATCHES)
-    _one_of("optimizer.name", cfg.optimizer.name, train.OPTIMIZERS)
+    _one_of("batch", cfg.batch, descent.BATCHES)
+    _one_of("optimizer.name", cfg.optimizer.name, descent.OPTIMIZERS)
     _one_of("init.name", cfg.init.name, model.INITS)
     if any(h < 1 for h in cfg.model.hidden):
         raise XorjaxError(f"model.hidden={list(cfg.model.hidden)} is not allowed: every hidden size must be >= 1")
@@ -153,7 +154,7 @@ def validate(cfg: Config) -> Config:
         raise XorjaxError(f"log_every={cfg.log_every} is not allowed: must be an integer >= 1")
     if cfg.init.name == "file" and not cfg.init.path:
         raise XorjaxError("init=file needs init.path=<a weights.json>")
-    _one_of("grad", cfg.grad, train.GRADS)
+    _one_of("grad", cfg.grad, descent.GRADS)
     _one_of("device", cfg.device, devices.DEVICES)
     _validate_lecture(cfg)
     _validate_sweep(cfg)
@@ -167,7 +168,7 @@ def _validate_lecture(cfg: Config) -> None:
         if not math.isfinite(getattr(d, key)):
             raise XorjaxError(f"derivatives.{key}={getattr(d, key)} is not allowed: must be a finite number")
     _positive("derivatives.h", d.h)
-    _one_of("derivatives.table", d.table, derivatives.BY_KEY)
+    _one_of("derivatives.table", d.table, differences.BY_KEY)
     if not 1 <= d.decades <= 15:
         raise XorjaxError(f"derivatives.decades={d.decades} is not allowed: must be an integer in 1..15")
     inputs = cfg.backprop.inputs
@@ -207,8 +208,8 @@ def _validate_sweep(cfg: Config) -> None:
     _positive("sweep.basin.span", sw.basin.span)
 
 
-def train_spec(cfg: Config) -> train.Spec:
-    return train.Spec(steps=cfg.steps, log_every=cfg.log_every, activation=cfg.model.activation,
+def train_spec(cfg: Config) -> descent.Spec:
+    return descent.Spec(steps=cfg.steps, log_every=cfg.log_every, activation=cfg.model.activation,
                       loss=cfg.loss, optimizer=cfg.optimizer.name, batch=cfg.batch,
                       momentum=cfg.optimizer.momentum, grad=cfg.grad, stop_below=stop_below(cfg))
 

@@ -18,8 +18,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf, open_dict
 
-from xorjax import devices
 from xorjax.config import Config, validate
+from xorjax.core import devices
 from xorjax.errors import XorjaxError
 
 

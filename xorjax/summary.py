@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import io
+from xorjax.output import io
 
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
 FIXED = ("model.hidden", "sweep.lrs", "hydra", "experiment")  # overrides shown as the table's own columns
@@ -104,7 +104,7 @@ def build(root) -> list[dict]:
 
 
 def heatmap(path: Path, rows: list[dict]) -> None:
-    from xorjax.plots import sweep as pictures
+    from xorjax.output.plots import starts as pictures
 
     scales = len({r["init_scale"] for r in rows}) > 1
     extras = len({r["overrides"] for r in rows}) > 1

@@ -1,7 +1,7 @@
 """Section 3 of the lecture: back-propagation on a computational graph, node by node, checked by jax.grad.
 
 The graphs are not drawn by hand: JAX traces each Python function below into a jaxpr, and
-``xorjax.graph`` walks it forward and backward.  Then the XOR network's own cost, as a jaxpr, answers
+``xorjax.lecture.graph`` walks it forward and backward.  Then the XOR network's own cost, as a jaxpr, answers
 "why does TensorFlow build a graph?".
 """
 
@@ -11,10 +11,13 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from xorjax import backprop, config, data, expression, graph, io, report
+from xorjax import config
 from xorjax.config import Config
+from xorjax.core import data, manual_grad
 from xorjax.errors import XorjaxError
-from xorjax.plots import graph as draw
+from xorjax.lecture import expression, graph
+from xorjax.output import io, tables
+from xorjax.output.plots import graph_picture
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +90,7 @@ def node_table(g: graph.Graph) -> str:
         args = ", ".join(a if isinstance(a, str) else f"{a:g}" for a in n.args)
         rows.append([n.name, n.op if n.op == "input" else f"{n.op}({args})", _n(n.value), "; ".join(local),
                      _n(n.grad)])
-    return report.table(["node", "op", "value", "local derivative", "gradient ∂f/∂node"], rows)
+    return tables.table(["node", "op", "value", "local derivative", "gradient ∂f/∂node"], rows)
 
 
 def backward_lines(g: graph.Graph) -> list[str]:
@@ -132,7 +135,7 @@ def show(key: str, f, title: str, inputs: dict, names, out: Path, plots: bool = 
     if max(differences) > 1e-9 * (1 + max(abs(v) for v in auto.values())):
         raise RuntimeError(f"the walker's gradients {g.grads} differ from jax.grad's {auto}")  # a bug, not input
     if plots:
-        draw.draw(g, f"{key}: {title}", out / f"graph_{key}.png")
+        graph_picture.draw(g, f"{key}: {title}", out / f"graph_{key}.png")
     return to_json(g, title, inputs, auto)
 
 
@@ -140,8 +143,8 @@ def xor_cost_graph(cfg: Config) -> dict:
     """The XOR network's cost as JAX records it: the graph TensorFlow 1 made you build first."""
     params = {k: jnp.asarray(v, jnp.float32) for k, v in config.LECTURE_WEIGHTS.items()}
     act, loss = cfg.model.activation, cfg.loss
-    forward = jax.make_jaxpr(lambda p: backprop.cost(p, data.X, data.Y, act, loss))(params)
-    backward = jax.make_jaxpr(jax.grad(lambda p: backprop.cost(p, data.X, data.Y, act, loss)))(params)
+    forward = jax.make_jaxpr(lambda p: manual_grad.cost(p, data.X, data.Y, act, loss))(params)
+    backward = jax.make_jaxpr(jax.grad(lambda p: manual_grad.cost(p, data.X, data.Y, act, loss)))(params)
     return {"cost": str(forward), "cost_ops": len(forward.eqns), "grad": str(backward), "grad_ops": len(backward.eqns)}
 
 

@@ -14,11 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from xorjax import config, io, model, sweep, train
+from xorjax import config
 from xorjax.config import Config
+from xorjax.core import descent, engine, model, tally
 from xorjax.errors import XorjaxError
-from xorjax.experiments import sweep as sweep_experiment
-from xorjax.experiments import train as train_experiment
+from xorjax.experiments import sweep, train
+from xorjax.output import io
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(W\d+)[.\[](\d+)(?:\]\[|[.,])(\d+)\]?$|^(b\d+)[.\[](\d+)\]?$")
@@ -26,7 +27,7 @@ NAME = re.compile(r"^(W\d+)[.\[](\d+)(?:\]\[|[.,])(\d+)\]?$|^(b\d+)[.\[](\d+)\]?
 
 def base_params(cfg: Config) -> dict:
     """The start the grid is centred on: the run with ``seed`` (or the weights file)."""
-    return {k: np.asarray(v) for k, v in train_experiment.initial_params(cfg).items()}
+    return {k: np.asarray(v) for k, v in train.initial_params(cfg).items()}
 
 
 def parameter(cfg: Config, axis: str) -> tuple[str, tuple]:
@@ -77,42 +78,42 @@ def run(cfg: Config, out: Path) -> dict:
     ys = np.linspace(by - b.span, by + b.span, b.size, dtype=np.float32)
     gy, gx = np.meshgrid(ys, xs, indexing="ij")  # row = y, column = x
     n = b.size * b.size
-    log.info(sweep_experiment.describe(cfg))
+    log.info(sweep.describe(cfg))
     log.info(f"basin: {b.x} x {b.y}, {b.size} x {b.size} = {n} starts around "
              f"{'init.path' if cfg.init.name == 'file' else f'seed {cfg.seed}'} ({b.x}={bx:.3f}, {b.y}={by:.3f}, "
              f"+- {b.span}), on {devices} core(s)")
     t = time.perf_counter()
-    starts = sweep.run_starts({"x": gx.ravel(), "y": gy.ravel()}, np.full(n, cfg.optimizer.lr, np.float32),
+    starts = engine.run_starts({"x": gx.ravel(), "y": gy.ravel()}, np.full(n, cfg.optimizer.lr, np.float32),
                               grid_init(base, (xn, xi), (yn, yi)), tuple(cfg.model.hidden), config.train_spec(cfg),
                               activation=cfg.model.activation, chunk=cfg.sweep.chunk, desc="basin",
                               show=None if cfg.logger.progress else False)
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)
-    fams = sweep.families(starts, everything, cfg.model.activation)
-    classes = sweep.classes(fams)
+    fams = tally.families(starts, everything, cfg.model.activation)
+    classes = tally.classes(fams)
     names = [c["class"] for c in classes]
     cls = np.full(n, -1, np.int64)
     for f in fams:  # every start of a family gets its class's index
         match = np.all(starts.keys == np.asarray(f["key"]), axis=1) & (starts.status == 0)
         cls[match] = names.index(f["class"])
     status = starts.status.reshape(b.size, b.size)
-    stats = sweep.statistics(starts, everything)
+    stats = tally.statistics(starts, everything)
     result = {"x": b.x, "y": b.y, "base": [bx, by], "span": b.span, "size": b.size, "lr": cfg.optimizer.lr,
-              "settings": sweep_experiment.describe(cfg), **stats, "classes": classes,
+              "settings": sweep.describe(cfg), **stats, "classes": classes,
               "timing": {"seconds": seconds, "starts": n, "steps": cfg.steps, "devices": devices,
                          "net_steps_per_s": n * cfg.steps / seconds}}
     io.write_json(out / "basin.json", result)
     np.savez_compressed(out / "basin.npz", x=xs, y=ys, status=status, cls=cls.reshape(b.size, b.size),
-                        statuses=np.asarray(train.STATUSES), classes=np.asarray(names, dtype=str))
+                        statuses=np.asarray(descent.STATUSES), classes=np.asarray(names, dtype=str))
     log.info(f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
              + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v))
     for c in classes[:6]:
         log.info(f"  {c['count']:7d}  {c['share']:6.1%}  {c['class']}")
     if cfg.logger.plots:
-        from xorjax.plots import sweep as pictures
+        from xorjax.output.plots import starts as pictures
 
         around = "the given weights" if cfg.init.name == "file" else f"seed {cfg.seed}"
-        pictures.basin(out / "basin.png", xs, ys, status, list(train.STATUSES), cls.reshape(b.size, b.size), names,
+        pictures.basin(out / "basin.png", xs, ys, status, list(descent.STATUSES), cls.reshape(b.size, b.size), names,
                        (bx, by), b.x, b.y, f"Basins: {b.size}x{b.size} starts around {around}, lr {cfg.optimizer.lr:g}")
     log.info(f"\nwrote {out}/basin.json, basin.npz" + (", basin.png" if cfg.logger.plots else ""))
     return result

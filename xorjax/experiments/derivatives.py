@@ -3,8 +3,9 @@
 import logging
 from pathlib import Path
 
-from xorjax import derivatives, io, report
 from xorjax.config import Config
+from xorjax.lecture import differences
+from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +20,10 @@ def _g(v: float) -> str:
 
 def run(cfg: Config, out: Path) -> dict:
     d = cfg.derivatives
-    rows = [derivatives.compute(e, d.x, d.y, d.h) for e in derivatives.EXAMPLES]
+    rows = [differences.compute(e, d.x, d.y, d.h) for e in differences.EXAMPLES]
     log.info(f"The lecture's derivatives at x = {d.x:g}, y = {d.y:g}: its forward difference (f(x+h) - f(x))/h "
              f"with h = {d.h:g}, a central difference (f(x+h) - f(x-h))/2h, jax.grad, and the exact rule.\n")
-    log.info(report.table(
+    log.info(tables.table(
         ["f", "d/d", "forward", "error", "central", "error", "jax.grad", "error", "exact"],
         [[r["name"], r["wrt"], _g(r["numerical"]), _e(r["numerical_error"]), _g(r["central"]),
           _e(r["central_error"]), _g(r["autodiff"]), _e(r["autodiff_error"]), _g(r["exact"])] for r in rows]))
@@ -33,12 +34,12 @@ def run(cfg: Config, out: Path) -> dict:
                    else f"   = {_g(r['exact'])}")
         log.info(f"  {r['name']:<18} {r['rule']}{product}")
 
-    example = derivatives.BY_KEY[d.table]
-    steps = derivatives.step_table(example, d.x, d.y, d.decades)
+    example = differences.BY_KEY[d.table]
+    steps = differences.step_table(example, d.x, d.y, d.decades)
     exact = next(r["exact"] for r in rows if r["key"] == d.table)
     log.info(f"\nHow the step h matters, for {example.name} at {example.wrt} = "
              f"{d.x if example.wrt == 'x' else d.y:g} (exact {_g(exact)}):")
-    log.info(report.table(["h", "forward (float64)", "error", "central (float64)", "error", "forward (float32)",
+    log.info(tables.table(["h", "forward (float64)", "error", "central (float64)", "error", "forward (float32)",
                            "error"],
                           [[f"{s['h']:.0e}", _g(s["forward"]), _e(s["forward_error"]), _g(s["central"]),
                             _e(s["central_error"]), _g(s["forward_float32"]), _e(s["forward_float32_error"])]

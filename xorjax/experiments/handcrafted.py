@@ -5,10 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import data, io, model, report
 from xorjax.config import Config
+from xorjax.core import data, model
 from xorjax.errors import XorjaxError
-from xorjax.plots import training as pictures
+from xorjax.output import io, tables
+from xorjax.output.plots import network as pictures
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def run(cfg: Config, out: Path) -> dict:
     params = weights(cfg)
     yhat, hidden = model.predict(params, data.X, cfg.model.activation)
     yhat, hidden = np.asarray(yhat), [np.asarray(h) for h in hidden]
-    log.info(report.weights(params))
+    log.info(tables.weights(params))
     if len(hidden) == 1:  # the lecture's worked table: z and y for each unit
         W1, b1 = params["W1"], params["b1"]
         header = ["x1", "x2"]
@@ -56,9 +57,9 @@ def run(cfg: Config, out: Path) -> dict:
                 row += [float(z1[j]), float(hidden[0][p, j])]
             row += [float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]), float(yhat[p]), int(data.Y[p])]
             rows.append(row)
-        log.info("\n" + report.table(header, rows))
+        log.info("\n" + tables.table(header, rows))
     else:
-        log.info("\n" + report.truth_table(data.X, hidden, yhat, data.Y))
+        log.info("\n" + tables.truth_table(data.X, hidden, yhat, data.Y))
     is_xor = bool(np.all((yhat > 0.5) == (data.Y > 0.5)))
     log.info("\nThese weights compute XOR." if is_xor else
              f"\nThese weights do not compute XOR: predictions {(yhat > 0.5).astype(int).tolist()}, "

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import atlas, data, io, model, progress, report_html
 from xorjax.config import Config
+from xorjax.core import atlas, data, model
+from xorjax.output import html_page, io, progress
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ def run(cfg: Config, out: Path) -> dict:
     parts.append(f"---\n\n*{len(SECTIONS) - len(failed)} of {len(SECTIONS)} sections in {seconds:.1f} s. "
                  f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n")
     (out / "lecture.md").write_text("\n".join(parts))
-    page = report_html.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
+    page = html_page.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
     summary = {"seconds": round(seconds, 2), "failed": failed, "sections": results}
     io.write_json(out / "lecture.json", summary)
     log.info(f"\nthe lecture in {seconds:.1f} s: {out / 'lecture.md'} and {page}"

@@ -23,10 +23,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from xorjax import config, io, report, sweep, train
-from xorjax import devices as hardware
+from xorjax import config
 from xorjax.config import Config
+from xorjax.core import descent, devices, engine, tally
 from xorjax.errors import XorjaxError
+from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
 MAX_SOLUTION_FILES = 24   # per setting: weights.json for the most frequent families
@@ -131,38 +132,38 @@ def replay(cfg: Config, lr: float, scale: float) -> str:
 
 def train_all(cfg: Config, out: Path):
     """Runs the sweep, keeping its finished chunks in ``out/chunks`` (and reusing those there already);
-    returns the starts (a ``sweep.Grid``), each setting's ``sweep.Tally``, the weights of every family's first
+    returns the starts (a ``engine.Grid``), each setting's ``tally.Tally``, the weights of every family's first
     start and the timing. Nothing is kept per start in memory, so 10,000,000 starts fit as well as 1,000."""
-    devices = len(jax.local_devices())  # run.py has already given this job its share of the cores
+    cores = len(jax.local_devices())  # run.py has already given this job its share of the cores
     lrs = list(cfg.sweep.lrs or [cfg.optimizer.lr])
     scales = list(cfg.sweep.init_scales or [init_scale(cfg)])
-    cells = [(float(lr), float(s)) for lr in lrs for s in scales]  # the order of sweep.grid
-    starts = sweep.Grid(cfg.seed, cfg.sweep.seeds, cells)
+    starts = engine.Grid(cfg.seed, cfg.sweep.seeds, lrs, scales)
     n = len(starts)
     log.info(describe(cfg))
     log.info(f"{cfg.sweep.seeds} seeds ({cfg.seed}..{cfg.seed + cfg.sweep.seeds - 1}) x lr {lrs} x init scale "
-             f"{scales} = {n} starts, on {devices} core(s) in chunks of {sweep.per_core(cfg.sweep.chunk, cfg.model.hidden)} per core")
+             f"{scales} = {n} starts, on {cores} core(s) in chunks of {engine.per_core(cfg.sweep.chunk, cfg.model.hidden)} "
+             "per core")
     store = ChunkFiles(out / CHUNKS)
     io.write_json(store.folder / SETTINGS, fingerprint(cfg))  # first, so that even a sweep stopped at once resumes
     done = sum(hi - lo for lo, hi in store.finished().items())
     if done:
         log.info(f"resuming: {done} of {n} starts were finished in {len(store.finished())} chunk(s) of {store.folder}")
     t = time.perf_counter()
-    tallies, firsts = sweep.run_grid(starts, sweep.sweep_init(tuple(cfg.model.hidden), cfg.init.name),
+    tallies, firsts = engine.run_grid(starts, engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name),
                                      tuple(cfg.model.hidden), config.train_spec(cfg),
                                      activation=cfg.model.activation, chunk=cfg.sweep.chunk, desc="sweep",
                                      show=None if cfg.logger.progress else False, store=store)
     seconds = time.perf_counter() - t
     trained = n - done
-    timing = {"seconds": seconds, "starts": trained, "steps": cfg.steps, "devices": devices,
-              "device": hardware.describe(jax.local_devices()),  # what it computed on, e.g. "gpu (NVIDIA H100)"
+    timing = {"seconds": seconds, "starts": trained, "steps": cfg.steps, "devices": cores,
+              "device": devices.describe(jax.local_devices()),  # what it computed on, e.g. "gpu (NVIDIA H100)"
               "net_steps_per_s": trained * cfg.steps / seconds, "resumed_starts": done}
     log.info(f"trained {trained} starts x {cfg.steps} steps in {seconds:.1f} s: "
              f"{timing['net_steps_per_s'] / 1e6:.1f} M net-steps/s (compiling included)")
     return starts, tallies, firsts, timing
 
 
-def build_atlas(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
+def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
     """atlas.json's content; writes one weights.json per (setting, family) into out/solutions."""
     configs = []
     for g, (lr, scale) in enumerate(starts.cells):
@@ -177,9 +178,9 @@ def build_atlas(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, ti
                 io.write_json(path, io.weights_to_json(first[1]))
                 f["weights"] = str(path.relative_to(out))
         configs.append({"hidden": list(cfg.model.hidden), "lr": lr, "init_scale": scale,
-                        **tallies[g].statistics(), "families": fams, "classes": sweep.classes(fams),
+                        **tallies[g].statistics(), "families": fams, "classes": tally.classes(fams),
                         "replay": replay(cfg, lr, scale)})
-    return {"settings": describe(cfg), "activation": cfg.model.activation, "statuses": list(train.STATUSES),
+    return {"settings": describe(cfg), "activation": cfg.model.activation, "statuses": list(descent.STATUSES),
             "timing": timing, "configs": configs}
 
 
@@ -188,14 +189,14 @@ def _pct(x) -> str:
 
 
 def outcome_table(configs: list[dict]) -> str:
-    header = ["hidden", "lr", "init", "seeds", "solved", "95% CI", "median steps", *train.STATUSES[1:]]
+    header = ["hidden", "lr", "init", "seeds", "solved", "95% CI", "median steps", *descent.STATUSES[1:]]
     rows = []
     for c in configs:
         rows.append([str(c["hidden"]), f"{c['lr']:g}", f"{c['init_scale']:g}", str(c["seeds"]),
                      _pct(c["success_rate"]), f"{_pct(c['ci95'][0])}-{_pct(c['ci95'][1])}",
                      "-" if c["median_steps"] is None else f"{c['median_steps']:.0f}",
-                     *[_pct(c["outcomes"][s] / c["seeds"]) for s in train.STATUSES[1:]]])
-    return report.table(header, rows)
+                     *[_pct(c["outcomes"][s] / c["seeds"]) for s in descent.STATUSES[1:]]])
+    return tables.table(header, rows)
 
 
 def markdown(atlas: dict) -> str:
@@ -241,7 +242,7 @@ def _md_table(header, rows) -> str:
 
 
 def draw(cfg: Config, atlas: dict, out: Path) -> None:
-    from xorjax.plots import sweep as pictures
+    from xorjax.output.plots import starts as pictures
 
     labels = [f"h={c['hidden']} lr={c['lr']:g} s={c['init_scale']:g}" for c in atlas["configs"]]
     pictures.outcome_shares(out / "outcomes.png", labels, [c["outcomes"] for c in atlas["configs"]],
@@ -278,7 +279,7 @@ def run(cfg: Config, out: Path) -> dict:
         raise KeyboardInterrupt(f"sweep.resume={out}") from None
 
 
-def finish(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
+def finish(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
     """Writes the atlas, its tables and pictures from the trained sweep."""
     atlas = build_atlas(cfg, starts, tallies, firsts, timing, out)
     io.write_json(out / "atlas.json", atlas)
@@ -287,7 +288,7 @@ def finish(cfg: Config, starts: sweep.Grid, tallies: list, firsts: dict, timing:
     for c in atlas["configs"]:
         if c["classes"]:
             log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: classes of the solutions found")
-            log.info(report.table(["class", "starts", "share", "families"],
+            log.info(tables.table(["class", "starts", "share", "families"],
                                   [[k["class"], str(k["count"]), _pct(k["share"]), str(k["families"])]
                                    for k in c["classes"][:8]]))
     if cfg.logger.plots:

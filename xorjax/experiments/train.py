@@ -7,10 +7,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from xorjax import config, data, devices, io, model, report, tensorboard, train
+from xorjax import config
 from xorjax.config import Config
-from xorjax.plots import painter
-from xorjax.plots import training as pictures
+from xorjax.core import data, descent, devices, model
+from xorjax.output import io, tables, tensorboard
+from xorjax.output.plots import network as pictures
+from xorjax.output.plots import painter
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ def check(cfg: Config) -> None:
 
 
 # One start's initial parameters, compiled for that one start: the same numbers as start i of a sweep's
-# ``train.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
+# ``descent.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
 # compiled in half the time, since init_starts maps the draws over a start axis (2.5 s against 4.4 s for a
 # 2-10-10-10-1 net on a busy 2-core machine).
 _init_one = jax.jit(model.init_params, static_argnames=("hidden", "init"))
@@ -51,7 +53,7 @@ def fit(cfg: Config, record_weights: bool = False):
     """
     params = initial_params(cfg)
     spec = config.train_spec(cfg)._replace(record_weights=record_weights)
-    final, trained = train.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
+    final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
     return params, jax.device_get(final), jax.device_get(trained)
 
 
@@ -65,21 +67,21 @@ def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
     """The run itself; ``helpers`` (a ``plots.painter.Painter``) draw its pictures, or this process does."""
     log.info(describe(cfg))
     _, final, trained = fit(cfg, record_weights=cfg.logger.plots or cfg.logger.tensorboard)
-    steps = train.record_steps(cfg.steps, cfg.log_every)
+    steps = descent.record_steps(cfg.steps, cfg.log_every)
     # The pictures are drawn (by the helpers) while this process reports and writes its files and events.
     pictures_drawn = draw_pictures(cfg, out, steps, final, trained, helpers) if cfg.logger.plots else None
-    log.info(report.table(["step", "cost", "accuracy"],
+    log.info(tables.table(["step", "cost", "accuracy"],
                           [[s, float(l), float(a)] for s, l, a in zip(steps, trained.loss, trained.accuracy)]))
-    status = train.STATUSES[int(train.status(trained))]
+    status = descent.STATUSES[int(descent.status(trained))]
     metrics = summarise(cfg, final, trained, status)
     if status == "diverged":
         log.info("training diverged: the cost or a weight became NaN or infinite (try a smaller optimizer.lr)")
     else:
         yhat, hidden = model.predict(final, data.X, cfg.model.activation)
-        log.info("\n" + report.truth_table(data.X, hidden, yhat, data.Y))
+        log.info("\n" + tables.truth_table(data.X, hidden, yhat, data.Y))
     log.info(f"\naccuracy {metrics['accuracy']}  cost {metrics['final_loss']}  status {status}"
              + (f" (first at step {metrics['solved_at']})" if status == "solved" else ""))
-    log.info(report.weights(final))
+    log.info(tables.weights(final))
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(final))
     io.write_history(out / "history.csv", steps, trained.loss, trained.accuracy)

@@ -15,7 +15,7 @@ so ``train`` can use these gradients in place of ``jax.grad`` (``grad=manual``).
 
 import jax.numpy as jnp
 
-from xorjax import model
+from xorjax.core import model
 
 
 def forward(params, X, activation: str = "sigmoid"):

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import data
-from xorjax.plots import COLORS, figure, save
-from xorjax.plots.training import LIMITS, surface_grid  # surface_grid loads JAX only when called
+from xorjax.core import data
+from xorjax.output.plots import COLORS, figure, save
+from xorjax.output.plots.network import (  # surface_grid loads JAX only when called
+    LIMITS,
+    surface_grid,
+)
 
 
 def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> Path:

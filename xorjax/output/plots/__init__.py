@@ -47,7 +47,7 @@ def save(fig, path, tight: bool = True) -> Path:
     every label first, which costs about a third of a small picture's time."""
     from io import BytesIO
 
-    from xorjax import io
+    from xorjax.output import io
 
     path = Path(path)
     if tight:

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from xorjax import backprop, data, model
+from xorjax.core import data, manual_grad, model
 
 BATCHES = ("full", "online")
 GRADS = ("auto", "manual")  # jax.grad, or the chain rule written out in ``backprop``
@@ -76,7 +76,7 @@ def record_steps(steps: int, log_every: int) -> list[int]:
 
 def _value_and_grad(layers, X, Y, spec: Spec):
     if spec.grad == "manual":
-        c, acc, grads = backprop.value_and_grad(model.from_layers(layers), X, Y, spec.activation, spec.loss)
+        c, acc, grads = manual_grad.value_and_grad(model.from_layers(layers), X, Y, spec.activation, spec.loss)
         return c, acc, model.to_layers(grads)
 
     def total(u):

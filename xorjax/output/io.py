@@ -54,7 +54,7 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
 
     With ``hidden`` the shapes must be those of that model; without, the model is read from the file.
     """
-    from xorjax import model
+    from xorjax.core import model
 
     p = Path(path).expanduser()
     if not p.is_file():

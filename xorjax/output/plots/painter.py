@@ -8,7 +8,7 @@ this process instead: pictures may cost time, never the run's results.
 
     with painter.start() as p:
         ...train...
-        files, notes = training.draw(out, jobs, painter=p)
+        files, notes = network.draw(out, jobs, painter=p)
 """
 
 import os
@@ -29,7 +29,7 @@ class Painter:
         for _ in range(workers):
             try:
                 # A session of their own: Ctrl-C stops the run, which closes their input, and they quit quietly.
-                self.procs.append(subprocess.Popen([sys.executable, "-m", "xorjax.plots.painter"], env=env,
+                self.procs.append(subprocess.Popen([sys.executable, "-m", "xorjax.output.plots.painter"], env=env,
                                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                    start_new_session=True))
             except (OSError, ValueError):  # no interpreter to start: draw here
@@ -37,10 +37,10 @@ class Painter:
 
     def draw(self, tasks: list) -> list:
         """``[(function name in plots.training, kwargs), ...]`` -> ``[(path, None) or (None, why), ...]``."""
-        from xorjax.plots import training
+        from xorjax.output.plots import network
 
         if not self.procs:
-            return [training.call(fn, kw) for fn, kw in tasks]
+            return [network.call(fn, kw) for fn, kw in tasks]
         procs, self.procs = self.procs, []
         n = len(procs)
         shares = [tasks[i::n] for i in range(n)]
@@ -53,7 +53,7 @@ class Painter:
 
     @staticmethod
     def _ask(proc, tasks):
-        from xorjax.plots import training
+        from xorjax.output.plots import network
 
         try:
             out, _ = proc.communicate(pickle.dumps(tasks), timeout=600)
@@ -62,7 +62,7 @@ class Painter:
         except Exception:
             proc.kill()
             proc.wait()
-        return [training.call(fn, kw) for fn, kw in tasks]
+        return [network.call(fn, kw) for fn, kw in tasks]
 
     def close(self) -> None:
         # Helpers that got no work see their input end and quit.
@@ -95,7 +95,7 @@ def _helper() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from xorjax.plots import figure, training
+    from xorjax.output.plots import figure, network
 
     # Load the fonts and the renderer while the run is still training.
     with figure(figsize=(1, 1)) as (fig, ax):
@@ -106,7 +106,7 @@ def _helper() -> None:
     except EOFError:  # the run needed no pictures, or it ended early
         return
     try:
-        pickle.dump([training.call(fn, kw) for fn, kw in tasks], sys.stdout.buffer)
+        pickle.dump([network.call(fn, kw) for fn, kw in tasks], sys.stdout.buffer)
         sys.stdout.flush()
     except BrokenPipeError:  # the run is gone
         pass

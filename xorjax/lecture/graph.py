@@ -22,7 +22,6 @@ from jax.extend.core import Literal
 
 from xorjax.errors import XorjaxError
 
-
 # primitive -> (its local derivatives d out / d input_k, from the primitive's parameters, its output and its
 # inputs a, b; the same rules written out, {a} and {b} standing for the input nodes' names).  Each rule sits next
 # to its name, as in micrograd: this table *is* the calculus the backward pass knows.

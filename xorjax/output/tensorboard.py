@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+
 def _hparam(value):
     # The hparams plugin takes numbers, strings and booleans only.
     if isinstance(value, (bool, int, float, str)):

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from xorjax import data, model
+from xorjax.core import data, model
 
 # (f(0,0), f(0,1), f(1,0), f(1,1)) -> the gate's name: the sixteen names. The one list of gate names.
 GATES = {

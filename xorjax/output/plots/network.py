@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax import data
-from xorjax.plots import COLORS, figure, save
+from xorjax.core import data
+from xorjax.output.plots import COLORS, figure, save
 
 LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
 
@@ -74,7 +74,9 @@ def history(path, steps, loss, accuracy, title: str = "Training: cost and accura
 
 def surface_grid(params, activation: str = "sigmoid", n: int = 161):
     """yhat on an n x n grid over LIMITS^2: (xs, yhat[n, n]) with yhat[i, j] at (x1, x2) = (xs[j], xs[i])."""
-    from xorjax import model  # here only: the drawing functions run in processes that never load JAX
+    from xorjax.core import (
+        model,  # here only: the drawing functions run in processes that never load JAX
+    )
 
     xs = np.linspace(*LIMITS, n, dtype=np.float32)
     g1, g2 = np.meshgrid(xs, xs)
@@ -136,7 +138,7 @@ def hidden_view(params, activation: str = "sigmoid"):
     output unit's weights (width,) and bias, the layer's number, and ``yhat``, the output unit over the
     picture's plane (computed here by the model's output unit, so that drawing needs no JAX); None without a
     hidden layer."""
-    from xorjax import model  # here only, as in surface_grid
+    from xorjax.core import model  # here only, as in surface_grid
 
     L = model.n_layers(params)
     if L < 2:

@@ -1,0 +1,1 @@
+"""The pure JAX core: data, the network, training, the sweep engine and what it finds."""

@@ -1,0 +1,125 @@
+"""What a sweep found, merged chunk by chunk: the count of every outcome, the success rate with its interval,
+the median steps, and the families of solutions (``Tally``), in memory that never grows with the starts."""
+
+import math
+
+import numpy as np
+
+from xorjax.core import atlas, descent, model
+
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
+SOLVED = descent.STATUSES.index("solved")
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials (95% by default); sound near 0 and 1, unlike
+    p +- z sqrt(p(1-p)/n)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    # Exactly 0 and 1 at the ends, where rounding would leave 1e-17 and 1 - 1e-16.
+    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
+
+
+class Tally:
+    """One setting's outcomes merged chunk by chunk: what ``statistics`` and ``families`` report, kept in
+    memory that grows with the steps and the families found, never with the starts. Exact: the medians are
+    read from counts of every step, and a family's first start is the first one added (chunks come in order).
+    """
+
+    def __init__(self):
+        self.outcomes = np.zeros(len(descent.STATUSES), np.int64)
+        self.steps = np.zeros(0, np.int64)   # solved starts by the step they first had accuracy 1.0
+        self.stops = None                    # with a stop criterion: solved starts by stopped_at + 1 (-1 -> 0)
+        self.found = {}                      # the solved starts' atlas key -> [count, first start]
+
+    def add(self, index, status, solved_at, stopped_at=None, keys=None) -> None:
+        """Starts ``index`` (increasing) with their outcomes (start axis first)."""
+        self.outcomes += np.bincount(status.astype(np.int64), minlength=len(descent.STATUSES))
+        solved = status == SOLVED
+        self.steps = _count(self.steps, solved_at[solved & (solved_at >= 0)])
+        if stopped_at is not None:
+            self.stops = _count(np.zeros(0, np.int64) if self.stops is None else self.stops,
+                                stopped_at[solved].astype(np.int64) + 1)
+        idx = np.flatnonzero(solved)
+        if keys is not None and len(idx):
+            uniq, first, counts = np.unique(keys[idx], axis=0, return_index=True, return_counts=True)
+            for key, i, c in zip(map(tuple, uniq.tolist()), np.asarray(index)[idx[first]], counts):
+                self.found.setdefault(key, [0, int(i)])[0] += int(c)
+
+    def statistics(self) -> dict:
+        """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to
+        the stop criterion), and the count of every outcome."""
+        n, k = int(self.outcomes.sum()), int(self.outcomes[SOLVED])
+        lo, hi = wilson(k, n)
+        stats = {"seeds": n, "success_rate": k / n if n else 0.0, "ci95": [lo, hi], "median_steps": _median(self.steps),
+                 "outcomes": {s: int(self.outcomes[i]) for i, s in enumerate(descent.STATUSES)}}
+        if self.stops is not None:
+            m = _median(self.stops)
+            stats["median_stop_step"] = None if m is None else m - 1
+        return stats
+
+    def families(self, activation: str = "sigmoid") -> list[dict]:
+        """The solved starts' families (raw hidden gates + output gate) and their symmetry classes, most
+        frequent first; each with the index of its first start."""
+        total = sum(c for c, _ in self.found.values())
+        out = []
+        for key in sorted(self.found):  # np.unique's order, so that ties sort as they always did
+            c, i = self.found[key]
+            f = atlas.family(list(key))
+            out.append({"hidden_gates": [atlas.gate_name(t) for t in f.hidden],
+                        "output_gate": atlas.output_name(f.output), "family": atlas.describe(f),
+                        "class": atlas.describe(atlas.canonical(f, model.ACTIVATIONS[activation].flips)),
+                        "count": c, "share": c / total, "first_start": i, "key": list(key)})
+        return sorted(out, key=lambda d: (-d["count"], d["family"]))
+
+
+
+def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``counts`` (of every value 0, 1, ...) with ``values`` added."""
+    more = np.bincount(values.astype(np.int64), minlength=len(counts))
+    more[:len(counts)] += counts
+    return more
+
+
+def _median(counts: np.ndarray) -> float | None:
+    """np.median of the values that ``counts`` counts, exactly: the middle one, or the mean of the two."""
+    n = int(counts.sum())
+    if not n:
+        return None
+    cum = np.cumsum(counts)
+    a, b = np.searchsorted(cum, [(n - 1) // 2, n // 2], side="right")
+    return (float(a) + float(b)) / 2
+
+
+def of_starts(starts, where: np.ndarray) -> Tally:
+    """The ``Tally`` of the starts selected by ``where``."""
+    t, idx = Tally(), np.flatnonzero(where)
+    t.add(idx, starts.status[idx], starts.solved_at[idx], None if starts.stopped_at is None else starts.stopped_at[idx],
+          None if starts.keys is None else starts.keys[idx])
+    return t
+
+
+def statistics(starts, where: np.ndarray) -> dict:
+    """``Tally.statistics`` of the starts selected by ``where``."""
+    return of_starts(starts, where).statistics()
+
+
+def families(starts, where: np.ndarray, activation: str = "sigmoid") -> list[dict]:
+    """``Tally.families`` of the starts selected by ``where`` ([] with more than one hidden layer)."""
+    return [] if starts.keys is None else of_starts(starts, where).families(activation)
+
+
+def classes(fams: list[dict]) -> list[dict]:
+    """Families grouped by symmetry class, most frequent first; a class's representative (``seed``,
+    ``weights`` when the families have them) is that of its most frequent family."""
+    total = sum(f["count"] for f in fams)
+    by = {}
+    for f in sorted(fams, key=lambda f: -f["count"]):
+        c = by.setdefault(f["class"], {"class": f["class"], "count": 0, "families": 0,
+                                       **{k: f[k] for k in ("seed", "weights") if k in f}})
+        c["count"] += f["count"]
+        c["families"] += 1
+    return sorted(({**c, "share": c["count"] / total} for c in by.values()), key=lambda d: (-d["count"], d["class"]))

@@ -1,0 +1,1 @@
+"""The lecture's own lessons: derivatives three ways, the computational graph, formulas."""
