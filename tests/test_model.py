@@ -107,7 +107,7 @@ def test_layers_round_trip_with_a_start_axis(hidden, layouts):
 LAYOUTS = ("units", "sums", "matrix")
 
 
-@pytest.mark.parametrize("hidden", [[2], [3, 2], [5], [6, 7, 5], [32]])
+@pytest.mark.parametrize("hidden", [[2], [6, 7, 5], [32]])
 def test_every_layout_computes_the_same_forward_pass_cost_and_gradients(hidden, monkeypatch):
     with jax.enable_x64(True):
         rng = np.random.default_rng(len(hidden))
