@@ -7,7 +7,7 @@ import pytest
 from conftest import run_dirs
 
 from xorjax import run
-from xorjax.lecture import differences
+from xorjax.lessons import differences
 
 # key -> the lecture's answer at x = 2, y = 3 (xy by x is y, by y is x)
 LECTURE = {"const": 0.0, "x": 1.0, "2x": 2.0, "x+x": 2.0, "x+3": 1.0, "xy/x": 3.0, "xy/y": 2.0,

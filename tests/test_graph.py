@@ -12,7 +12,7 @@ from conftest import run_dirs
 from xorjax import run
 from xorjax.errors import XorjaxError
 from xorjax.experiments import backprop as lecture
-from xorjax.lecture import expression, graph
+from xorjax.lessons import expression, graph
 
 NEURON = {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0}
 NEURON_GRADS = {"w0": -0.1966, "w1": -0.3932, "w2": 0.1966, "x0": 0.3932, "x1": -0.5898}

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from xorjax.core import descent, devices, model
 from xorjax.errors import XorjaxError
-from xorjax.lecture import differences
+from xorjax.lessons import differences
 
 LECTURE_WEIGHTS = {"W1": [[5.0, -7.0], [5.0, -7.0]], "b1": [-8.0, 3.0], "W2": [[-11.0], [-11.0]], "b2": [6.0]}
 
@@ -62,7 +62,7 @@ class DerivativesConfig:
     x: float = 2.0
     y: float = 3.0
     h: float = 0.01      # the lecture's step in (f(x + h) - f(x)) / h
-    table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.lecture.differences.BY_KEY)
+    table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.lessons.differences.BY_KEY)
     decades: int = 8     # that table's h = 1e-1 ... 1e-<decades>
 
 
@@ -74,7 +74,7 @@ class BackpropConfig:
     xyz: dict[str, float] = field(default_factory=lambda: {"x": -2.0, "y": 5.0, "z": -4.0})
     neuron: dict[str, float] = field(
         default_factory=lambda: {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0})
-    expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/lecture/expression.py)
+    expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/lessons/expression.py)
     # its variables' values, e.g. {x: 1, y: 2}; untyped, because a typed empty dict refuses new keys
     inputs: Any = None
 

@@ -1,7 +1,7 @@
 """Section 3 of the lecture: back-propagation on a computational graph, node by node, checked by jax.grad.
 
 The graphs are not drawn by hand: JAX traces each Python function below into a jaxpr, and
-``xorjax.lecture.graph`` walks it forward and backward.  Then the XOR network's own cost, as a jaxpr, answers
+``xorjax.lessons.graph`` walks it forward and backward.  Then the XOR network's own cost, as a jaxpr, answers
 "why does TensorFlow build a graph?".
 """
 
@@ -15,7 +15,7 @@ from xorjax import config
 from xorjax.config import Config
 from xorjax.core import data, manual_grad
 from xorjax.errors import XorjaxError
-from xorjax.lecture import expression, graph
+from xorjax.lessons import expression, graph
 from xorjax.output import io, tables
 from xorjax.output.plots import graph_picture
 

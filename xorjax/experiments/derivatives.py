@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from xorjax.config import Config
-from xorjax.lecture import differences
+from xorjax.lessons import differences
 from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ forward (above) and the gradient coming back (below)."""
 
 from pathlib import Path
 
-from xorjax.lecture.graph import Graph, label
+from xorjax.lessons.graph import Graph, label
 from xorjax.output.plots import COLORS, figure, save
 
 DX, DY = 2.0, 1.2  # distance between columns (depth) and between nodes of a column, in data units
