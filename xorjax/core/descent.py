@@ -1,8 +1,8 @@
 """Training by gradient descent: an Optax optimizer, the whole run compiled as one ``lax.scan``.
 
 ``train_layers`` trains any number of starts side by side: every weight carries a trailing start axis
-(see ``model``), the learning rate may differ per start, and since every Optax optimizer used here acts
-elementwise, start ``i`` follows exactly the trajectory it would follow alone.
+(see ``model``), the learning rate may differ per start, and since every optimizer in ``OPTIMIZERS`` acts
+elementwise, start ``i`` follows the trajectory it would follow alone (exactly, but for adam: see there).
 """
 
 from functools import partial
@@ -55,7 +55,9 @@ class Trained(NamedTuple):
 # Every optimizer here must act elementwise: each parameter's update depends on that parameter's own
 # gradient and state alone (no norms, no clipping or statistics across parameters). That is what makes the
 # starts of a sweep independent, so start i follows exactly the trajectory it would follow alone;
-# tests/test_train.py checks it for every entry.
+# tests/test_registry.py checks it for every entry. Adam's is independent too, but XLA divides by its bias
+# correction 1 - b2^t in another way for one start than for several, so there a sweep's start and its single
+# run agree to the last bit or two only (that test marks it).
 OPTIMIZERS = {
     "sgd": lambda lr, momentum: optax.sgd(lr),
     "momentum": lambda lr, momentum: optax.sgd(lr, momentum=momentum),
