@@ -133,7 +133,7 @@ def layouts(hidden) -> list[str]:
     - ``sums``: W an (in, out, *starts) array and ``z = b + sum_i h_i W_i`` written as a sum over the fan-in,
       with its gradient by hand (``_sums``): still elementwise over starts, tracing grows with the fan-in only.
     - ``matrix``: W an array and ``z = h·W + b`` one ``einsum``: tracing and compiling do not grow with the
-      width; the product's summation order then depends on the number of starts (see ``train``).
+      width; the product's summation order then depends on the number of starts (see ``descent``).
     """
     pairs = list(zip(layer_sizes(hidden)[:-1], layer_sizes(hidden)[1:]))
     if max(a * b for a, b in pairs) <= UNITS_MAX:
@@ -175,9 +175,9 @@ def to_layers(params) -> list[tuple]:
 def from_layers(layers) -> dict:
     params = {}
     for l, (W, b) in enumerate(layers, start=1):
-        units = _units(W)
-        params[f"W{l}"] = jnp.stack([jnp.stack(row) for row in W]) if units else W.W if isinstance(W, Sums) else W
-        params[f"b{l}"] = jnp.stack(b) if units else b
+        if _units(W):
+            W, b = jnp.stack([jnp.stack(row) for row in W]), jnp.stack(b)
+        params[f"W{l}"], params[f"b{l}"] = (W.W if isinstance(W, Sums) else W), b
     return params
 
 
@@ -216,7 +216,7 @@ def dense(h, W, b):
 
 
 def _as_array(h):
-    """A layer's output as one (P, units, *B) array, from units' lists if need be."""
+    """A layer's output as one (P, units, *B) array, from units' lists if need be (what ``logits`` returns)."""
     return jnp.stack([jnp.stack(x) for x in h]) if isinstance(h, list) else h
 
 
@@ -225,15 +225,14 @@ def logits(layers, X, activation: str = "sigmoid"):
     starts) and each hidden layer's output (P, width, *B). Hidden layers apply the activation; the output
     unit is left as a logit so that the cost can be computed stably."""
     act = ACTIVATIONS[activation].fn
-    b1 = layers[0][1]
-    starts = jnp.shape(b1[0]) if isinstance(b1, tuple) else b1.shape[1:]
-    h, hidden = X, []
+    if all_units(layers):  # each pattern's inputs one by one
+        h = [[x[i] for i in range(len(x))] for x in X]
+    else:  # all patterns at once, broadcast over the starts
+        b1 = layers[0][1]
+        X = jnp.asarray(X, b1.dtype)
+        h = jnp.broadcast_to(X.reshape(X.shape + (1,) * (b1.ndim - 1)), X.shape + b1.shape[1:])
+    hidden = []
     for l, (W, b) in enumerate(layers):
-        if _units(W):  # units take each pattern's units one by one
-            h = h if isinstance(h, list) else [[x[i] for i in range(len(x))] for x in h]
-        elif not isinstance(h, jax.Array) or h.ndim == 2:  # the patterns themselves, or units' lists
-            h = _as_array(h) if isinstance(h, list) else jnp.asarray(h, b.dtype)
-            h = jnp.broadcast_to(h.reshape(h.shape + (1,) * (len(starts) + 2 - h.ndim)), h.shape[:2] + starts)
         z = dense(h, W, b)
         if l == len(layers) - 1:
             return [x[0] for x in z], hidden
