@@ -168,7 +168,7 @@ def run(cfg: Config, out: Path) -> dict:
     xor = xor_cost_graph(cfg)
     log.info(f"\n== the XOR network's cost (2-2-1, {cfg.model.activation}, {cfg.loss}) as a jaxpr\n{xor['cost']}")
     log.info("\n" + WHY.format(**xor))
-    (out / "xor_cost_jaxpr.txt").write_text(
+    io.write_atomic(out / "xor_cost_jaxpr.txt",
         f"# the cost, forward ({xor['cost_ops']} operations)\n{xor['cost']}\n\n"
         f"# jax.grad of the cost: forward, then backward ({xor['grad_ops']} operations)\n{xor['grad']}\n")
     results["xor_cost"] = {k: v for k, v in xor.items() if k.endswith("_ops")}

@@ -8,6 +8,7 @@ maps, ``basin.json`` their counts.
 import logging
 import re
 import time
+from io import BytesIO
 from pathlib import Path
 
 import jax
@@ -103,8 +104,10 @@ def run(cfg: Config, out: Path) -> dict:
               "timing": {"seconds": seconds, "starts": n, "steps": cfg.steps, "devices": devices,
                          "net_steps_per_s": n * cfg.steps / seconds}}
     io.write_json(out / "basin.json", result)
-    np.savez_compressed(out / "basin.npz", x=xs, y=ys, status=status, cls=cls.reshape(b.size, b.size),
+    buf = BytesIO()
+    np.savez_compressed(buf, x=xs, y=ys, status=status, cls=cls.reshape(b.size, b.size),
                         statuses=np.asarray(descent.STATUSES), classes=np.asarray(names, dtype=str))
+    io.write_atomic(out / "basin.npz", buf.getvalue())
     log.info(f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
              + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v))
     for c in classes[:6]:

@@ -236,7 +236,7 @@ def run(cfg: Config, out: Path) -> dict:
     seconds = time.perf_counter() - t0
     parts.append(f"---\n\n*{len(SECTIONS) - len(failed)} of {len(SECTIONS)} sections in {seconds:.1f} s. "
                  f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n")
-    (out / "lecture.md").write_text("\n".join(parts))
+    io.write_atomic(out / "lecture.md", "\n".join(parts))
     page = html_page.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
     summary = {"seconds": round(seconds, 2), "failed": failed, "sections": results}
     io.write_json(out / "lecture.json", summary)

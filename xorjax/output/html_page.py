@@ -9,6 +9,8 @@ import html
 import re
 from pathlib import Path
 
+from xorjax.output.io import write_atomic
+
 CSS = """
 body { font: 16px/1.55 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1a202c;
        max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem; }
@@ -50,5 +52,4 @@ def write(md_path, title: str) -> Path:
     """Writes ``<name>.html`` beside the Markdown file ``md_path``; returns its path."""
     md_path = Path(md_path)
     out = md_path.with_suffix(".html")
-    out.write_text(to_html(md_path.read_text(), md_path.parent, title))
-    return out
+    return write_atomic(out, to_html(md_path.read_text(), md_path.parent, title))

@@ -2,6 +2,7 @@
 history."""
 
 import csv
+import io
 import json
 import math
 import os
@@ -94,11 +95,12 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
 
 
 def write_history(path, steps, loss, accuracy) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["step", "loss", "accuracy"])
-        for s, l, a in zip(steps, loss, accuracy):
-            w.writerow([int(s), repr(float(l)), repr(float(a))])
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(["step", "loss", "accuracy"])
+    for s, l, a in zip(steps, loss, accuracy):
+        w.writerow([int(s), repr(float(l)), repr(float(a))])
+    write_atomic(path, text.getvalue())
 
 
 def finite_or_none(x: float):
