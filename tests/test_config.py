@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from xorjax import run
+from xorjax import config, run
 from xorjax.config import Config
 
 
@@ -52,12 +52,29 @@ def test_groups_and_overrides_compose(overrides, expected):
     (["optimizer.lr=inf"], ["optimizer.lr=inf", "finite"]),
     (["steps=0"], ["steps=0", ">= 1"]),
     (["log_every=0"], ["log_every=0", ">= 1"]),
-    (["seed=abc"], ["seed=abc", "Integer"]),
-    (["seed=1.5"], ["seed=1.5", "Integer"]),
-    (["stpes=5"], ["stpes", "not in"]),
-    (["steps=many"], ["steps=many", "Integer"]),
+    (["seed=abc"], ["seed=abc is not allowed: must be an integer"]),
+    (["seed=1.5"], ["seed=1.5", "an integer"]),
+    (["stpes=5"], ["stpes is not a setting; did you mean steps?"]),
+    (["modle.hidden=[3]"], ["modle.hidden is not a setting; did you mean model.hidden?"]),
+    (["model.hidden=0"], ["model.hidden=0 is not allowed: must be a list of integers"]),
+    (["model.hidden=[2,x]"], ["model.hidden=[2,x]", "a list of integers"]),
+    (["optimizer.lr=fast"], ["optimizer.lr=fast", "must be a number"]),
+    (["logger.plots=maybe"], ["logger.plots=maybe", "true or false"]),
+    (["experiment=sweep", "sweep.lrs=0.1"], ["sweep.lrs=0.1", "a list of numbers", "or null"]),
+    (["backprop.wxb.q=1", "experiment=backprop"], ["backprop.wxb.q is not a setting", "backprop.wxb.w"]),
+    (["+extra=1"], ["extra is not a setting"]),
+    (["++extra.deep=1"], ["extra.deep is not a setting"]),
+    (["~seed"], ["~seed", "cannot be removed"]),
+    (["steps=many"], ["steps=many", "an integer"]),
     (["init=file"], ["init.path"]),
-    (["-m", "seed=0,1,x"], ["seed=x", "Integer"]),
+    (["-m", "seed=0,1,x"], ["seed=x", "an integer"]),
+    (["-m", "steps=10", "optimizer.lr=0.1,-1"], ["optimizer.lr=-1.0", "> 0"]),
+    # another experiment's setting is refused, naming whose it is
+    (["derivatives.x=5"], ["derivatives.x is not read by experiment=train", "experiment=derivatives"]),
+    (["experiment=derivatives", "steps=5"], ["steps is not read by experiment=derivatives", "train"]),
+    (["experiment=handcrafted", "optimizer=adam"], ["optimizer is not read by experiment=handcrafted"]),
+    (["experiment=lecture", "sweep.seeds=5"], ["sweep.seeds", "experiment=sweep, rhw1986"]),
+    (["sweep.basin.size=8", "experiment=sweep"], ["sweep.basin.size", "experiment=basin"]),
 ])
 def test_bad_settings_give_one_line_naming_the_setting(args, words):
     problem = run.check_overrides(args)
@@ -89,8 +106,32 @@ def test_bad_weight_files_are_refused_before_any_run(tmp_path, content, words):
 
 def test_good_settings_pass_the_check(tmp_path):
     assert run.check_overrides([]) is None
+    # a setting is accepted when one of the multirun's experiments reads it
+    assert run.check_overrides(["-m", "experiment=train,sweep", "sweep.seeds=5"]) is None
+    assert run.check_overrides(["experiment=backprop", "backprop.inputs={x: 1}", "backprop.expr=x*x"]) is None
+    assert run.check_overrides(["++seed=3", "hydra/launcher=joblib", "hydra.job.chdir=false"]) is None
     assert run.check_overrides(["-m", "seed=0,1,2", "model.hidden=[2],[3]", "optimizer=adam"]) is None
     assert run.check_overrides(["hydra.run.dir=somewhere", "model.hidden=[10,10,10]"]) is None
+
+
+@pytest.mark.parametrize("args", [["-sc", "install=bash"], ["--hydra-help"], ["--info"], ["--info", "defaults"],
+                                  ["--help"], ["-cn", "config", "seed=1"], ["--cfg", "job", "-p", "model"],
+                                  ["--cfg", "hydra", "--resolve"], ["-cd", ".", "seed=1"], ["-r", "seed=1"]])
+def test_hydra_flags_arguments_are_not_taken_for_settings(args):
+    assert run.check_overrides(args) is None
+
+
+def test_every_setting_is_read_by_some_experiment_and_every_experiment_is_known():
+    assert set(config.READS) == set(run._options("experiment"))
+    assert all(any(config.reads(e, key) for e in config.READS) for key in config.schema())
+    assert config.reads("train", "optimizer") and config.reads("handcrafted", "init")  # a group's section
+    assert not config.reads("handcrafted", "optimizer.lr") and not config.reads("train", "sweep.seeds")
+
+
+@pytest.mark.parametrize("name", run._options("experiment"))
+def test_the_config_names_the_experiment_that_runs(name):
+    with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
+        assert run.settings(compose("config", overrides=[f"experiment={name}"])).experiment == name
 
 
 def test_configs_live_in_the_top_level_conf_folder():

@@ -55,13 +55,13 @@ def test_the_callback_summarises_after_each_job_of_a_multirun_only(sweep_dir):
     from hydra.types import RunMode
 
     cfg.hydra.mode = RunMode.MULTIRUN
-    callbacks.SweepSummary().on_job_end(cfg, job_return=None)
+    callbacks.MultirunSummary().on_job_end(cfg, job_return=None)
     assert (sweep_dir / "summary.md").is_file()
     (sweep_dir / "summary.md").unlink()
     cfg.hydra.mode = RunMode.RUN
-    callbacks.SweepSummary().on_job_end(cfg, job_return=None)
+    callbacks.MultirunSummary().on_job_end(cfg, job_return=None)
     assert not (sweep_dir / "summary.md").exists()
-    callbacks.SweepSummary().on_multirun_end(cfg)
+    callbacks.MultirunSummary().on_multirun_end(cfg)
     assert (sweep_dir / "summary.md").is_file()
 
 
@@ -89,3 +89,67 @@ def test_the_summary_knows_the_same_outcomes_as_training():
     from xorjax.core import descent
 
     assert summary.STATUSES == descent.STATUSES  # kept apart so the command needs no JAX
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    """A multirun of three training runs (one diverged, its cost not finite) and one still running."""
+    results = [("solved", 0.0123, 1.0, 3671), ("two-stuck", 0.3466, 0.5, -1), ("diverged", None, 0.5, -1)]
+    for job in range(4):
+        folder = tmp_path / str(job)
+        (folder / ".hydra").mkdir(parents=True)
+        (folder / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n- steps=500\n- hydra.job.chdir=false\n")
+        if job < len(results):
+            status, cost, accuracy, solved_at = results[job]
+            (folder / "metrics.json").write_text(json.dumps(
+                {"status": status, "final_loss": cost, "accuracy": accuracy, "solved_at": solved_at}))
+    return tmp_path
+
+
+def test_a_multirun_of_runs_gets_a_summary_of_each_run(runs_dir):
+    rows = summary.build(runs_dir)
+    assert [(r["job"], r["status"], r["final_cost"], r["solved_at"]) for r in rows] == [
+        ("0", "solved", 0.0123, 3671), ("1", "two-stuck", 0.3466, ""), ("2", "diverged", None, "")]
+    md = (runs_dir / "summary.md").read_text()
+    assert "3 runs: solved 1, two-stuck 1, diverged 1." in md and "Every job: steps=500" in md
+    assert "| 0 | seed=0 | solved | 0.0123 | 1 | 3671 |" in md and "| 2 | seed=2 | diverged | - | 0.5 | - |" in md
+    assert "still running): 3" in md and "hydra" not in md
+    with open(runs_dir / "summary.csv") as f:
+        table = list(csv.DictReader(f))
+    assert [t["status"] for t in table] == ["solved", "two-stuck", "diverged"] and table[0]["kind"] == "run"
+    assert (runs_dir / "summary.png").stat().st_size > 1000
+
+
+def test_the_runs_picture_fits_its_title_and_labels_for_2_jobs_or_60(tmp_path):
+    import matplotlib.image
+
+    from xorjax.output.plots import jobs
+
+    for n in (2, 60):
+        path = jobs.final_costs(tmp_path / f"{n}.png", [f"{i}: seed={i} optimizer.lr=0.{i}" for i in range(n)],
+                                [0.01 * (i + 1) for i in range(n)], ["solved", "plateau"] * (n // 2))
+        height, width, _ = matplotlib.image.imread(path).shape
+        assert height > 25 * n and width > 600  # a row per job, however many
+    # a label longer than the picture allows is cut with an ellipsis, not off the edge
+    assert jobs.MAX_LABEL < 60
+
+
+def test_a_multirun_of_runs_and_sweeps_keeps_both_tables(runs_dir):
+    for job in ("4", "5"):
+        (runs_dir / job).mkdir()
+        (runs_dir / job / "atlas.json").write_text(json.dumps(atlas([int(job)], [0.1, 1.0])))
+    summary.build(runs_dir)
+    md = (runs_dir / "summary.md").read_text()
+    assert "## Sweeps" in md and "## Runs" in md
+    assert (runs_dir / "summary.png").is_file() and (runs_dir / "summary_runs.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_multirun_of_training_runs_leaves_a_summary(run_xorjax, tmp_path):
+    r = run_xorjax("-m", "seed=0,1", "steps=4000", "logger.plots=false", "logger.tensorboard=false")
+    assert r.returncode == 0, r.stderr
+    (folder,) = [p.parent for p in (tmp_path / "outputs" / "multirun").rglob("summary.md")]
+    md = (folder / "summary.md").read_text()
+    statuses = [json.loads((folder / j / "metrics.json").read_text())["status"] for j in "01"]
+    assert f"| 0 | seed=0 | {statuses[0]} |" in md and f"| 1 | seed=1 | {statuses[1]} |" in md
+    assert (folder / "summary.png").is_file()

@@ -1,4 +1,5 @@
-"""The multirun summary as a Hydra callback (registered in conf/config.yaml under hydra.callbacks).
+"""Hydra callbacks (registered in conf/config.yaml under hydra.callbacks): a single run's settings checked
+before its folder exists, and the multirun summary.
 
 Hydra skips ``on_multirun_end`` when a job raised, so the summary is rebuilt after every job of a multirun
 (``on_job_end``) as well as at its end: whatever happens to later jobs, the finished ones are summarised.
@@ -6,6 +7,7 @@ Hydra skips ``on_multirun_end`` when a job raised, so the summary is rebuilt aft
 """
 
 import logging
+import sys
 from pathlib import Path
 
 from hydra.core.utils import JobReturn
@@ -14,12 +16,29 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from xorjax import summary
+from xorjax.errors import XorjaxError
 
 log = logging.getLogger(__name__)
 
 
-class SweepSummary(Callback):
-    """Writes summary.csv, summary.md and summary.png into the sweep folder of a multirun of sweeps."""
+class CheckSettings(Callback):
+    """A single run's values (lr > 0, a readable init.path …) are checked on the config Hydra has just composed,
+    before it makes the run folder: a bad setting costs one line and leaves outputs/ as it was. (A multirun's
+    jobs are checked by ``run.check_overrides`` before the first starts.)"""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        from xorjax import run
+
+        try:
+            run.prepare(config, config.hydra.runtime.choices.experiment)
+        except XorjaxError as e:
+            # SystemExit, not an exception: Hydra turns a callback's exception into a warning and runs on.
+            print(f"xorjax: {e}", file=sys.stderr)
+            sys.exit(2)
+
+
+class MultirunSummary(Callback):
+    """Writes summary.csv, summary.md and summary.png into the folder of a multirun (of runs or sweeps)."""
 
     def _build(self, sweep_dir, final: bool) -> None:
         try:
@@ -28,7 +47,7 @@ class SweepSummary(Callback):
             log.warning(f"xorjax: could not write the sweep summary in {sweep_dir}: {e}")
             return
         if rows and final:
-            log.info(f"summary of {len(rows)} setting(s): {Path(sweep_dir) / 'summary.md'}")
+            log.info(f"summary of {len(rows)} row(s), one per run or sweep setting: {Path(sweep_dir) / 'summary.md'}")
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs) -> None:
         if config.hydra.mode == RunMode.MULTIRUN:

@@ -3,7 +3,10 @@
 Hydra itself is imported only by ``run``; everything below it receives a ``Config`` instance.
 """
 
+import dataclasses
+import functools
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -106,6 +109,7 @@ class SweepConfig:
 
 @dataclass
 class Config:
+    experiment: str = "train"  # set by conf/experiment/<name>.yaml: which one runs (choose it with experiment=<name>)
     seed: int = 0
     steps: int = 10001
     loss: str = "bce"
@@ -124,6 +128,61 @@ class Config:
     sweep: SweepConfig = field(default_factory=SweepConfig)
 
 
+# The settings each experiment reads: a key, or a section and everything below it. A command line that sets
+# one the chosen experiment does not read is refused (xorjax/command_line.py), so no setting does nothing.
+EVERY = ("experiment", "cache", "device", "logger")
+TRAINING = ("seed", "steps", "loss", "batch", "grad", "log_every", "model", "optimizer", "init")
+SWEEPING = TRAINING + ("sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.chunk", "sweep.stop_sse",
+                      "sweep.resume")
+READS = {
+    "train": TRAINING,
+    "logistic": TRAINING,
+    "sweep": SWEEPING,
+    "rhw1986": SWEEPING,
+    "basin": TRAINING + ("sweep.basin", "sweep.chunk"),
+    "handcrafted": ("handcrafted", "init.name", "init.path", "model.activation", "loss"),
+    "derivatives": ("derivatives",),
+    "backprop": ("backprop", "model.activation", "loss"),
+    # the lecture's own net (2-2-1) and sweep size; the rest as its train and sweep sections read them
+    "lecture": ("handcrafted", "seed", "steps", "loss", "batch", "grad", "log_every", "model.activation",
+                "optimizer", "init", "sweep.chunk"),
+}
+
+
+def reads(experiment: str, key: str) -> bool:
+    """Whether ``experiment`` reads setting ``key`` (a dotted key, or a section such as ``optimizer``)."""
+    return any(key == p or key.startswith(p + ".") or p.startswith(key + ".")
+               for p in EVERY + READS.get(experiment, ()))
+
+
+def schema(cls=None, prefix: str = "") -> dict[str, Any]:
+    """Every setting's dotted key -> its type, from the dataclasses above. A mapping (``backprop.wxb``) is
+    listed with its keys; an untyped value (``Any``) is open: any key below it is its own business."""
+    cls = cls or Config
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        key, t = prefix + f.name, hints[f.name]
+        if dataclasses.is_dataclass(t):
+            out.update(schema(t, key + "."))
+            continue
+        out[key] = t
+        if typing.get_origin(t) is dict:
+            for name in f.default_factory():
+                out[f"{key}.{name}"] = typing.get_args(t)[1]
+    return out
+
+
+# The settings that name one of a registry's entries: checked against it, and listed by --help.
+CHOICES = {"model.activation": model.ACTIVATIONS, "loss": model.LOSSES, "batch": descent.BATCHES,
+           "optimizer.name": descent.OPTIMIZERS, "init.name": model.INITS, "grad": descent.GRADS,
+           "device": devices.DEVICES, "derivatives.table": differences.BY_KEY}
+
+
+def choices(key: str) -> str:
+    return " | ".join(CHOICES[key])
+
+
 def _one_of(key: str, value, allowed) -> None:
     if value not in allowed:
         raise XorjaxError(f"{key}={value} is not allowed: choose one of {', '.join(sorted(map(str, allowed)))}")
@@ -136,11 +195,8 @@ def _positive(key: str, value) -> None:
 
 def validate(cfg: Config) -> Config:
     """Checks the values the schema's types cannot; raises XorjaxError naming the setting."""
-    _one_of("model.activation", cfg.model.activation, model.ACTIVATIONS)
-    _one_of("loss", cfg.loss, model.LOSSES)
-    _one_of("batch", cfg.batch, descent.BATCHES)
-    _one_of("optimizer.name", cfg.optimizer.name, descent.OPTIMIZERS)
-    _one_of("init.name", cfg.init.name, model.INITS)
+    for key, allowed in CHOICES.items():
+        _one_of(key, functools.reduce(getattr, key.split("."), cfg), allowed)
     if any(h < 1 for h in cfg.model.hidden):
         raise XorjaxError(f"model.hidden={list(cfg.model.hidden)} is not allowed: every hidden size must be >= 1")
     _positive("optimizer.lr", cfg.optimizer.lr)
@@ -154,8 +210,6 @@ def validate(cfg: Config) -> Config:
         raise XorjaxError(f"log_every={cfg.log_every} is not allowed: must be an integer >= 1")
     if cfg.init.name == "file" and not cfg.init.path:
         raise XorjaxError("init=file needs init.path=<a weights.json>")
-    _one_of("grad", cfg.grad, descent.GRADS)
-    _one_of("device", cfg.device, devices.DEVICES)
     _validate_lecture(cfg)
     _validate_sweep(cfg)
     return cfg
@@ -168,7 +222,6 @@ def _validate_lecture(cfg: Config) -> None:
         if not math.isfinite(getattr(d, key)):
             raise XorjaxError(f"derivatives.{key}={getattr(d, key)} is not allowed: must be a finite number")
     _positive("derivatives.h", d.h)
-    _one_of("derivatives.table", d.table, differences.BY_KEY)
     if not 1 <= d.decades <= 15:
         raise XorjaxError(f"derivatives.decades={d.decades} is not allowed: must be an integer in 1..15")
     inputs = cfg.backprop.inputs

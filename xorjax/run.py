@@ -15,9 +15,9 @@ import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf, open_dict
 
+from xorjax import command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
 from xorjax.errors import XorjaxError
@@ -33,12 +33,13 @@ def _config_dir() -> str:
 
 
 CONFIG_DIR = _config_dir()
-GROUPS = ("experiment", "optimizer", "init")
 ConfigStore.instance().store(name="schema", node=Config)
+# --help lists a registry's entries; replace: callbacks import this module again when it runs as __main__
+OmegaConf.register_new_resolver("choices", config.choices, replace=True)
 
 
 def _options(group: str) -> list[str]:
-    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+    return command_line.options(group, [CONFIG_DIR])
 
 
 def settings(cfg) -> Config:
@@ -71,30 +72,33 @@ def _message(e: Exception) -> str:
     return ": ".join(parts).replace("Error merging override ", "")
 
 
-def check_overrides(args: list[str]) -> str | None:
-    """Composes the config for every value a command line asks for; returns the first problem, or None."""
-    lines = [a for a in args if "=" in a and not a.startswith("-") and not a.lstrip("+~").startswith("hydra")]
+def check_overrides(argv: list[str], compose_each: bool = True) -> str | None:
+    """The first problem of a command line, in one line, or None.
+
+    The keys, types and group options are checked against the schema (``command_line``); with
+    ``compose_each`` every job's config is also composed and its values checked, as a multirun needs before
+    it starts. A single run's values are checked by ``callbacks.CheckSettings`` from the config Hydra
+    composes anyway, before it makes the run folder.
+    """
+    args = command_line.arguments(argv)
+    if any(getattr(args, flag) for flag in command_line.NOTHING_RUNS) or args.config_path:
+        return None  # Hydra's own pages and completion; a config path of the user's own is Hydra's to read
+    dirs = [CONFIG_DIR] + ([str(Path(args.config_dir).resolve())] if args.config_dir else [])
     try:
-        parsed = OverridesParser.create().parse_overrides(lines)
+        parsed = command_line.parse(args.overrides)
     except Exception as e:  # a syntax error in an override
         return _message(e)
-    fixed, sweeps = [], []
-    for o in parsed:
-        key = o.get_key_element()
-        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else [o.value()]
-        if key in GROUPS:
-            for v in values:
-                if str(v) not in _options(key):
-                    return f"{key}={v} is not allowed: choose one of {', '.join(_options(key))}"
-        if o.is_sweep_override():
-            sweeps.append([f"{key}={v}" for v in values])
-        else:
-            fixed.append(o.input_line)
-    trials = [fixed] + [fixed + [s] for sweep in sweeps for s in sweep]
+    found = command_line.problem(parsed, dirs)
+    if found or not compose_each:
+        return found
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+    sweeps = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in parsed
+              if o.is_sweep_override()]
+    extra = [f"hydra.searchpath=[file://{dirs[1]}]"] if args.config_dir else []
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        for overrides in trials:
+        for overrides in [fixed] + [fixed + [s] for sweep in sweeps for s in sweep]:
             try:
-                cfg = compose("config", overrides=overrides, return_hydra_config=True)
+                cfg = compose(args.config_name or "config", overrides=extra + overrides, return_hydra_config=True)
                 prepare(cfg, cfg.hydra.runtime.choices.experiment)
             except XorjaxError as e:
                 return str(e)
@@ -137,7 +141,8 @@ def _app(cfg) -> None:
 def main() -> None:
     # JAX looks for accelerators and logs each miss at INFO, which Hydra's logging would show.
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
-    problem = check_overrides(sys.argv[1:])
+    args = command_line.arguments(sys.argv[1:])
+    problem = check_overrides(sys.argv[1:], compose_each=args.multirun or args.cfg is not None)
     if problem:
         print(f"xorjax: {problem}", file=sys.stderr)
         sys.exit(2)
