@@ -1,12 +1,18 @@
 """Speed of a single run: ``python benchmarks/bench_run.py [--repeats 5]``.
 
 Prints (medians over repeats, this machine):
-  1. the whole-process default ``python -m xorjax.run`` with a cold compilation cache and with a warm one;
-  2. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
+  1. the whole-process default ``python -m xorjax.run`` with a cold compilation cache and with a warm one, and
+     ``experiment=handcrafted``, ``derivatives`` and ``backprop`` with a warm one, each against its floor;
+  2. where the default run's time goes (warm cache): the same command in a child process that times each
+     phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights,
+     training, the pictures' inputs, TensorBoard, waiting for the pictures);
+  3. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
      (what most beginners write), and the ratio between the two.
 """
 
 import argparse
+import functools
+import json
 import os
 import statistics
 import subprocess
@@ -14,22 +20,87 @@ import sys
 import tempfile
 import time
 
+START = time.perf_counter()  # the child's clock starts before it imports anything of xorjax (--phases)
+
 import jax
 import optax
 
 from xorjax.core import data, descent, model
 
 
-def whole_process(repeats: int, cache_dir: str, fresh: bool) -> float:
+FLOORS = {"": 2.4, "experiment=handcrafted": 1.8, "experiment=derivatives": 1.8, "experiment=backprop": 1.8}
+# (module, function, phase): what the child times; a phase nested in another is also counted in it.
+PHASES = [("xorjax.run", "check_overrides", "reading the command line"),
+          ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
+          ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
+          ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
+          ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
+          ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
+          ("xorjax.experiments.train", "write_events", "TensorBoard events"),
+          ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
+          ("xorjax.experiments.train", "train_and_report", "the run, all of it")]
+
+
+def whole_process(repeats: int, cache_dir: str, fresh: bool, args=()) -> float:
     times = []
     with tempfile.TemporaryDirectory() as cwd:
         for i in range(repeats):
             env = dict(os.environ, JAX_PLATFORMS="cpu",
                        XORJAX_CACHE_DIR=os.path.join(cache_dir, str(i) if fresh else "warm"))
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "xorjax.run"], cwd=cwd, env=env, check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, check=True,
+                           capture_output=True)
             times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def phases(repeats: int, cache_dir: str) -> dict:
+    """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``)."""
+    runs = []
+    with tempfile.TemporaryDirectory() as cwd:
+        for _ in range(repeats):
+            env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(cache_dir, "warm"))
+            t = time.perf_counter()
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--phases"], cwd=cwd, env=env,
+                                 check=True, capture_output=True, text=True).stdout
+            times = json.loads(out.splitlines()[-1])
+            times["whole process"] = time.perf_counter() - t
+            runs.append(times)
+    return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
+
+
+def child() -> None:
+    """The default run in this process, each phase of ``PHASES`` timed; prints the times as JSON, last."""
+    import importlib
+
+    times = {}
+
+    def timed(owner, name, label):
+        f = getattr(owner, name)
+
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                times[label] = times.get(label, 0.0) + time.perf_counter() - t
+
+        setattr(owner, name, wrapper)
+
+    from xorjax import run
+
+    times["importing xorjax, JAX, Optax, Hydra"] = time.perf_counter() - START
+    for module, attr, label in PHASES:
+        owner = importlib.import_module(module)
+        *path, name = attr.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        timed(owner, name, label)
+    sys.argv = [sys.argv[0]]
+    run.main()
+    times["until the run returns"] = time.perf_counter() - START
+    print(json.dumps(times))
 
 
 def in_process(repeats: int) -> tuple[float, float]:
@@ -68,13 +139,22 @@ def in_process(repeats: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)  # the child of ``phases``
     args = parser.parse_args()
+    if args.phases:
+        return child()
     with tempfile.TemporaryDirectory() as cache:
-        whole_process(1, cache, fresh=False)  # fill the warm cache
+        for command in FLOORS:  # fill the warm cache
+            whole_process(1, cache, fresh=False, args=command.split())
         cold = whole_process(args.repeats, cache, fresh=True)
-        warm = whole_process(args.repeats, cache, fresh=False)
-    print(f"whole process, python -m xorjax.run, cold compilation cache: {cold:.2f} s (median of {args.repeats})")
-    print(f"whole process, python -m xorjax.run, warm compilation cache: {warm:.2f} s (median of {args.repeats})")
+        print(f"whole process, python -m xorjax.run, cold compilation cache: {cold:.2f} s (median of {args.repeats})")
+        for command, floor in FLOORS.items():
+            warm = whole_process(args.repeats, cache, fresh=False, args=command.split())
+            print(f"whole process, python -m xorjax.run {command or '(default)':22s} warm cache: {warm:.2f} s "
+                  f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'})")
+        print("\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent):")
+        for label, seconds in phases(args.repeats, cache).items():
+            print(f"  {label:62s} {seconds:5.2f} s")
     scanned, looped = in_process(4 * args.repeats)
     print(f"10,001 steps after compilation, one lax.scan:           {scanned * 1e3:.1f} ms (median)")
     print(f"10,001 steps, Python loop over a jitted step:           {looped * 1e3:.1f} ms (median)")

@@ -19,6 +19,12 @@ def run_xorjax(tmp_path):
     return run
 
 
+def job_dir(multirun, num: int):
+    """Job ``num``'s folder in a multirun folder: ``<num>_<its overrides>`` (conf/config.yaml hydra.sweep.subdir)."""
+    (folder,) = [p for p in multirun.iterdir() if p.is_dir() and p.name.split("_")[0] == str(num)]
+    return folder
+
+
 def run_dirs(root, name="metrics.json"):
     """Every run folder under ``root/outputs`` holding ``name``, oldest first."""
     return sorted(p.parent for p in (root / "outputs").rglob(name))

@@ -44,6 +44,7 @@ def test_groups_and_overrides_compose(overrides, expected):
     (["model.activation=softmax"], ["model.activation=softmax", "relu, sigmoid, tanh"]),
     (["loss=hinge"], ["loss=hinge", "bce, mse"]),
     (["batch=mini"], ["batch=mini", "full, online"]),
+    (["grad=numeric"], ["grad=numeric is not allowed: choose one of auto, manual"]),
     (["model.hidden=[0]"], ["model.hidden=[0]", ">= 1"]),
     (["model.hidden=[2,-1]"], ["model.hidden", ">= 1"]),
     (["optimizer.lr=0"], ["optimizer.lr=0", "> 0"]),

@@ -96,7 +96,9 @@ def test_point_step_and_table_are_settings(run_xorjax, tmp_path):
 @pytest.mark.parametrize("arg, line", [
     ("derivatives.h=-1", "derivatives.h=-1.0 is not allowed: must be a finite number > 0"),
     ("derivatives.x=nan", "derivatives.x=nan is not allowed: must be a finite number"),
-    ("derivatives.y=abc", "derivatives.y=abc: Value 'abc' of type 'str' could not be converted to Float"),
+    ("derivatives.y=abc", "derivatives.y=abc is not allowed: must be a number"),
+    ("derivatives.table=tan", "derivatives.table=tan is not allowed: choose one of 2x, const, cube, sigmoid, x, "
+     "x+3, x+x, x+y/x, x+y/y, xy/x, xy/y"),
     ("derivatives.decades=20", "derivatives.decades=20 is not allowed: must be an integer in 1..15"),
 ])
 def test_bad_settings_are_refused_in_one_line(arg, line):

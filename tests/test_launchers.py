@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jax
 import pytest
-from conftest import run_dirs
+from conftest import job_dir, run_dirs
 from hydra import compose, initialize_config_dir
 
 from xorjax import run
@@ -153,7 +153,7 @@ def test_joblib_runs_jobs_in_parallel_workers_each_on_its_share_of_the_cores(run
     assert "Joblib.Parallel(n_jobs=2" in r.stdout
     folder = sweep_folder(tmp_path)
     jobs = run_dirs(tmp_path, "atlas.json")
-    assert [j.name for j in jobs] == ["0", "1", "2"] and all(j.parent == folder for j in jobs)
+    assert [j.name.split("_")[0] for j in jobs] == ["0", "1", "2"] and all(j.parent == folder for j in jobs)
     for job, hidden in zip(jobs, (1, 2, 3)):
         a = atlas(job)
         assert [c["hidden"] for c in a["configs"]] == [[hidden]]
@@ -179,7 +179,7 @@ def test_submitit_local_runs_each_job_as_its_own_process(run_xorjax, tmp_path):
                    *SMALL, "model.hidden=[1],[2]")
     assert r.returncode == 0, r.stderr
     folder = sweep_folder(tmp_path)
-    for job, hidden in ((folder / "0", 1), (folder / "1", 2)):
+    for job, hidden in ((job_dir(folder, 0), 1), (job_dir(folder, 1), 2)):
         a = atlas(job)
         assert [c["hidden"] for c in a["configs"]] == [[hidden]]
         assert sum(a["configs"][0]["outcomes"].values()) == 64
@@ -266,7 +266,7 @@ def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(
     assert not any("gpus" in line for line in script)
     assert [(state / f"1000_{t}").read_text() for t in (0, 1)] == ["COMPLETED", "COMPLETED"]
     folder = sweep_folder(tmp_path)
-    for job, hidden in ((folder / "0", 1), (folder / "1", 2)):
+    for job, hidden in ((job_dir(folder, 0), 1), (job_dir(folder, 1), 2)):
         a = atlas(job)
         assert [c["hidden"] for c in a["configs"]] == [[hidden]]
         assert a["timing"]["devices"] == min(2, CORES)  # slurm.yaml's cpus_per_task

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import run_dirs
 
+from xorjax.config import Config, LoggerConfig
 from xorjax.core import data, model
 from xorjax.experiments import lecture
 from xorjax.output import html_page
@@ -39,6 +40,14 @@ def test_the_html_page_keeps_tables_and_carries_its_pictures(tmp_path):
     assert "<table>" in page and "<td>1</td>" in page
     assert 'src="data:image/png;base64,iVBORw0KGgpwaWN0dXJl"' in page  # the file itself, inside the page
     assert 'src="a/missing.png"' in page  # a missing picture stays a link rather than failing the report
+
+
+def test_the_single_layer_section_says_it_found_no_line_not_a_line(tmp_path):
+    cfg = Config(logger=LoggerConfig(tensorboard=False, plots=True, progress=False))
+    md, numbers = lecture.single_layer(cfg, tmp_path, "3_single_layer")
+    assert numbers["accuracy"] <= 0.75
+    assert "found no line at all: w ≈ 0, b ≈ 0, so ŷ = 0.5 on every pattern" in md
+    assert "the single line it found" not in md and "![decision surface](3_single_layer/decision_surface.png)" in md
 
 
 @pytest.mark.slow

@@ -145,3 +145,111 @@ def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_
     assert_picture(handcrafted / "decision_surface.png")
     assert list(quiet.glob("*.png")) == [] and list(quiet.glob("events.out.tfevents.*")) == []
     assert (quiet / "history.csv").is_file()
+
+
+# --- what the pictures say: titles inside, labels named, no line where there is none ---------------------
+
+def saved_figures(monkeypatch, module) -> list:
+    """Makes ``module``'s pictures report, as they are saved, (figure, whether everything drawn lies inside
+    it), measured by the renderer."""
+    seen, save = [], module.save
+
+    def keep(fig, path, tight=True):
+        fig.canvas.draw()
+        box, (w, h) = fig.get_tightbbox(fig.canvas.get_renderer()), fig.get_size_inches()
+        seen.append((fig, box.x0 >= -0.01 and box.y0 >= -0.01 and box.x1 <= w + 0.01 and box.y1 <= h + 0.01))
+        return save(fig, path, tight)
+
+    monkeypatch.setattr(module, "save", keep)
+    return seen
+
+
+@pytest.mark.parametrize("hidden, title", [([10, 10, 10], None), ([256, 256], None), ([1], None),
+                                           ([10, 10, 10], "Hidden space: what the output unit sees\nafter 10001 "
+                                                          "steps of sgd\nfrom seed 0")],
+                         ids=["deep", "wide", "one-unit", "a-longer-title"])
+def test_the_hidden_space_title_fits_inside_the_picture(tmp_path, monkeypatch, hidden, title):
+    seen = saved_figures(monkeypatch, pictures)
+    view = pictures.hidden_view(start(hidden))
+    pictures.hidden_space(tmp_path / "h.png", **view, **({"title": title} if title else {}))
+    (fig, inside), = seen
+    assert inside
+    assert fig.axes[0].get_title().count("\n") == (1 if hidden == [1] else 2) + (2 if title else 0)
+
+
+def test_weights_are_named_from_zero_as_in_weights_json(tmp_path, monkeypatch):
+    seen = saved_figures(monkeypatch, pictures)
+    weights = {k: np.zeros((3, *np.shape(v))) for k, v in LECTURE.items()}
+    pictures.weights_over_training(tmp_path / "w.png", [0, 1, 2], weights)
+    (fig, inside), = seen
+    labels = {t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+    assert labels == {"W1[0][0]", "W1[0][1]", "W1[1][0]", "W1[1][1]", "b1[0]", "b1[1]", "W2[0][0]", "W2[1][0]", "b2[0]"}
+    assert inside
+
+
+def _contours(ax) -> int:
+    from matplotlib.contour import ContourSet
+
+    return sum(isinstance(c, ContourSet) for c in ax.get_children())
+
+
+def test_a_flat_surface_says_so_and_draws_no_line(tmp_path, monkeypatch):
+    seen = saved_figures(monkeypatch, pictures)
+    # What lab 9-1 ends with: w and b about 1e-7, yhat 0.5 within round-off everywhere.
+    flat = {"W1": np.array([[1.3e-7], [1.3e-7]], np.float32), "b1": np.array([-1.8e-7], np.float32)}
+    pictures.decision_surface(tmp_path / "flat.png", *pictures.surface_grid(flat))
+    pictures.decision_surface(tmp_path / "lecture.png", *pictures.surface_grid(LECTURE))
+    (flat_fig, _), (lecture_fig, _) = seen
+    ax = flat_fig.axes[0]
+    assert _contours(ax) == 0 and "ŷ = 0.5" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("ŷ = 0.5000 everywhere" in t.get_text() for t in ax.texts)
+    ax = lecture_fig.axes[0]
+    assert _contours(ax) == 1 and "ŷ = 0.5" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any("everywhere" in t.get_text() for t in ax.texts)
+
+
+def test_solutions_show_the_two_classes_by_their_gates_with_a_colour_bar(tmp_path, monkeypatch):
+    from xorjax.experiments import sweep
+    from xorjax.output.plots import starts
+
+    def fam(family, cls, count):
+        return {"family": family, "class": cls, "count": count, "seed": count, "weights": f"{count}.json"}
+
+    a, b, u = "x1 AND NOT x2 + x2 AND NOT x1 -> OR", "AND + OR -> h2 AND NOT h1", "OR + unsaturated 0??1 -> h1 AND NOT h2"
+    families = [fam("x1 AND NOT x2 + x2 AND NOT x1 -> OR", a, 50), fam("OR + NAND -> AND", b, 40),
+                fam("NAND + NOR -> h1 AND NOT h2", b, 30), fam("unsaturated 1??0 + NOR -> h1 AND NOT h2", u, 25),
+                fam("x2 AND NOT x1 + x1 AND NOT x2 -> OR", a, 20), fam("AND + NOR -> NOR", b, 10),
+                fam("NOR + AND -> NOR", b, 5)]
+    atlas = {"configs": [{"lr": 0.1, "families": families}]}
+    rows = sweep.pictured(atlas)
+    assert [r["title"].split(":")[0] for r in rows] == ["Class 1", "Class 2"]
+    assert rows[0]["title"] == ("Class 1: AND + OR → h2 AND NOT h1: 47.2% of the solutions, in 4 families (the 3 "
+                                "most common shown)")
+    assert [p["title"].split("\n")[0] for r in rows for p in r["panels"]] == [
+        "OR + NAND → AND", "NAND + NOR → h1 AND NOT h2", "AND + NOR → NOR",
+        "x1 AND NOT x2 + x2 AND NOT x1 → OR", "x2 AND NOT x1 + x1 AND NOT x2 → OR"]
+    assert rows[0]["panels"][0]["title"] == "OR + NAND → AND\n40 starts (22.2%), e.g. seed 40"
+    seen = saved_figures(monkeypatch, starts)
+    for r in rows:
+        for p in r["panels"]:
+            p["weights"] = LECTURE
+    starts.solutions(tmp_path / "solutions.png", rows)
+    (fig, inside), = seen
+    assert inside
+    assert "ŷ (network output)" in [ax.get_ylabel() for ax in fig.axes]  # the colour bar
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert len(titles) == 5 and not any("?" in t or "->" in t for t in titles)
+
+
+def test_the_basins_base_start_is_in_the_legend(tmp_path, monkeypatch):
+    from xorjax.output.plots import starts
+
+    seen = saved_figures(monkeypatch, starts)
+    xs = ys = np.linspace(-1, 1, 8)
+    status, cls = np.zeros((8, 8), int), np.zeros((8, 8), int)
+    starts.basin(tmp_path / "basin.png", xs, ys, status, list(descent.STATUSES), cls, ["AND + OR -> h2 AND NOT h1"],
+                 (0.0, 0.0), "start W1[0][0]", "start W1[1][0]", "Basins", "seed 0")
+    (fig, inside), = seen
+    for ax in fig.axes:
+        assert "the base start (seed 0)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert inside

@@ -8,6 +8,8 @@ import sys
 import pytest
 from omegaconf import OmegaConf
 
+from conftest import job_dir
+
 from xorjax import callbacks, summary
 
 
@@ -150,6 +152,6 @@ def test_a_multirun_of_training_runs_leaves_a_summary(run_xorjax, tmp_path):
     assert r.returncode == 0, r.stderr
     (folder,) = [p.parent for p in (tmp_path / "outputs" / "multirun").rglob("summary.md")]
     md = (folder / "summary.md").read_text()
-    statuses = [json.loads((folder / j / "metrics.json").read_text())["status"] for j in "01"]
+    statuses = [json.loads((job_dir(folder, j) / "metrics.json").read_text())["status"] for j in (0, 1)]
     assert f"| 0 | seed=0 | {statuses[0]} |" in md and f"| 1 | seed=1 | {statuses[1]} |" in md
     assert (folder / "summary.png").is_file()

@@ -80,6 +80,13 @@ def test_a_run_writes_events_equal_to_its_history_csv(run_xorjax, tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert ea.Scalars("hparam/final_cost")[0].value == pytest.approx(metrics["final_loss"])
     assert hparams(ea)["seed"] == 3 and hparams(ea)["hidden"] == "[2]"
+    # every setting a multirun can vary, and how the run ended
+    assert {k: hparams(ea)[k] for k in ("experiment", "grad", "batch", "loss", "init", "init_scale", "status")} == {
+        "experiment": "train", "grad": "auto", "batch": "full", "loss": "bce", "init": "normal", "init_scale": 1.0,
+        "status": metrics["status"]}
+    assert hparams(ea)["momentum"] == pytest.approx(0.9) and hparams(ea)["lr"] == pytest.approx(0.1)
+    # the run's name in TensorBoard (its folder) says what differs
+    assert run.name.endswith("_train_log_every-250_seed-3_steps-2001"), run.name
     # The pictures came with it, drawn by the painter's helper.
     for name in ("history", "decision_surface", "hidden_space", "weights"):
         assert (run / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

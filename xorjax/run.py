@@ -36,6 +36,17 @@ CONFIG_DIR = _config_dir()
 ConfigStore.instance().store(name="schema", node=Config)
 # --help lists a registry's entries; replace: callbacks import this module again when it runs as __main__
 OmegaConf.register_new_resolver("choices", config.choices, replace=True)
+OmegaConf.register_new_resolver("after", lambda overrides: folder_tag(overrides), replace=True)
+FOLDER_TAG_MAX = 100  # characters: a name stays far below the file system's 255
+
+
+def folder_tag(overrides: str) -> str:
+    """Hydra's ``override_dirname`` ("model.hidden-[10,10]_seed-1") -> "_model.hidden-10+10_seed-1": the end of
+    a run folder's name. Its characters need no quotes in a setting (Hydra's grammar reserves = , [ ] { } ( )
+    and spaces), so ``init.path=<folder>/weights.json`` works as typed."""
+    tag = overrides.translate(str.maketrans({",": "+", "=": "-", "/": "-", ":": "-", " ": "", "'": "", '"': "",
+                                             "[": "", "]": "", "{": "", "}": "", "(": "", ")": ""}))
+    return f"_{tag[:FOLDER_TAG_MAX]}" if tag else ""
 
 
 def _options(group: str) -> list[str]:

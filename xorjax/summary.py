@@ -13,6 +13,7 @@ import csv
 import io as _io
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def collect(root: Path) -> tuple[list[dict], list[str]]:
     jobs = sorted({p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob("atlas.json")},
                   key=lambda p: [int(s) if s.isdigit() else s for s in p.relative_to(root).parts])
     for job in jobs:
-        name = str(job.relative_to(root))
+        # a job folder is "<job number>_<its overrides>": the table names it by its number (the overrides
+        # have their own column)
+        name = re.sub(r"^(\d+)_.*", r"\1", str(job.relative_to(root)))
         atlas, metrics = _read(job / "atlas.json"), _read(job / "metrics.json")
         if atlas is None and metrics is None:
             missing.append(name)

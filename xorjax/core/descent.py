@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from xorjax.core import data, manual_grad, model
@@ -145,22 +146,30 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
                    stopped_at if spec.stop_below > 0 else None)
 
 
-# How a training ended, judged from the final outputs yhat on the four patterns (any loss):
-#   solved        accuracy 1.0 (with Spec.stop_below: the cost reached it, which is the run's own goal)
-#   plateau       all four yhat within NEAR_HALF of 0.5            (BCE near ln 2 = 0.693)
-#   two-stuck     two patterns right, the other two near 0.5        (BCE near ln 2 / 2 = 0.347)
-#   three-merged  one pattern right, three within MERGED of a shared value (2/3 or 1/3: BCE near 0.477)
-#   diverged      a non-finite cost or weight, or a final cost DIVERGED_RATIO times the first
-#   slow          none of the above, and the cost still fell by more than STILL_IMPROVING (relative)
-#                 over the last tenth of the run: more steps would likely help
-#   unsolved      anything else
-# "Right" means |yhat - y| < RIGHT: on the correct side, clearly (a merged value of 2/3 is not "right").
+# How a training ended, judged from the final outputs yhat on the four patterns (any loss). "Right" means
+# |yhat - y| < RIGHT: on the correct side, clearly (a merged value of 2/3 is not "right"). The first rule that
+# holds wins, diverged above all. STATUS_MEANING says each rule in words, once: the run's output, atlas.md and
+# the README quote it.
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
 NEAR_HALF = 0.1
 RIGHT = 0.25
 MERGED = 0.1
 STILL_IMPROVING = 0.01
 DIVERGED_RATIO = 10.0
+STATUS_MEANING = {
+    "solved": "accuracy 1.0: every pattern on the right side of 0.5 (with a stop criterion: the cost met it)",
+    "plateau": f"all four ŷ within {NEAR_HALF:g} of 0.5: the network has not started to separate the patterns "
+               "(BCE ≈ ln 2 = 0.693)",
+    "two-stuck": f"two patterns right (|ŷ − y| < {RIGHT:g}), two stuck at ŷ≈0.5 (within {NEAR_HALF:g}) — the "
+                 "network has not yet separated them (BCE ≈ ln 2 / 2 = 0.347)",
+    "three-merged": f"one pattern right, the other three merged on one shared ŷ (within {MERGED:g} of each other, "
+                    "≈ 2/3 or 1/3): one hidden line where XOR needs two (BCE ≈ 0.477)",
+    "diverged": f"a cost or weight became NaN or infinite, or the final cost is more than {DIVERGED_RATIO:g} times "
+                "the first: the steps overshoot (try a smaller optimizer.lr)",
+    "slow": f"none of the above, and the cost still fell by more than {STILL_IMPROVING:.0%} over the last tenth of "
+            "the run: give it more steps (a larger steps=…)",
+    "unsolved": "none of the above: some pattern is wrong and the cost has stopped falling",
+}
 
 
 def status(trained: Trained, Y=None) -> jax.Array:
@@ -184,6 +193,28 @@ def status(trained: Trained, Y=None) -> jax.Array:
     for i in reversed(range(len(conditions))):  # the first rule that holds wins; diverged above all
         code = jnp.where(conditions[i], i, code)
     return jnp.where(diverged, STATUSES.index("diverged"), code)
+
+
+def why_diverged(trained: Trained, final: dict, log_every: int) -> str:
+    """Which part of the diverged rule fired for one run (``train_one``'s result and final parameters), in
+    words, with the first recorded step (every ``log_every``-th) where it shows. Costs as the console prints
+    them (6 significant digits)."""
+    loss = np.asarray(trained.loss, np.float64)
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if len(bad):
+        return f"the cost became NaN or infinite (first recorded at step {bad[0] * log_every})"
+    weights = [k for k, v in final.items() if not np.all(np.isfinite(np.asarray(v)))]
+    if weights:
+        return f"{', '.join(weights)} became NaN or infinite by the last step (every recorded cost was finite)"
+    last = float(trained.final_loss)
+    if not np.isfinite(last):
+        return "the cost after the last step is NaN or infinite (every recorded cost was finite)"
+    limit = DIVERGED_RATIO * loss[0]
+    above = np.flatnonzero(loss > limit)
+    return (f"the final cost {last:.6g} is more than {DIVERGED_RATIO:g} times the first cost {loss[0]:.6g} "
+            "(every cost and weight is finite"
+            + (f"; the cost was first recorded above {limit:.6g} at step {above[0] * log_every}" if len(above) else "")
+            + ")")
 
 
 @partial(jax.jit, static_argnames=("hidden", "init"))

@@ -20,7 +20,7 @@ from xorjax.config import Config
 from xorjax.core import descent, engine, model, tally
 from xorjax.errors import XorjaxError
 from xorjax.experiments import sweep, train
-from xorjax.output import io
+from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(W\d+)[.\[](\d+)(?:\]\[|[.,])(\d+)\]?$|^(b\d+)[.\[](\d+)\]?$")
@@ -110,13 +110,18 @@ def run(cfg: Config, out: Path) -> dict:
     io.write_atomic(out / "basin.npz", buf.getvalue())
     log.info(f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
              + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v))
-    for c in classes[:6]:
+    for c in classes[:sweep.CLASSES_SHOWN]:
         log.info(f"  {c['count']:7d}  {c['share']:6.1%}  {c['class']}")
+    cut = tables.more(min(len(classes), sweep.CLASSES_SHOWN), len(classes), "classes", "basin.json (key classes)")
+    if cut:
+        log.info(cut)
     if cfg.logger.plots:
         from xorjax.output.plots import starts as pictures
 
         around = "the given weights" if cfg.init.name == "file" else f"seed {cfg.seed}"
+        label = lambda name, index: name + "".join(f"[{i}]" for i in index)  # 0-based, as weights.png names them
         pictures.basin(out / "basin.png", xs, ys, status, list(descent.STATUSES), cls.reshape(b.size, b.size), names,
-                       (bx, by), b.x, b.y, f"Basins: {b.size}x{b.size} starts around {around}, lr {cfg.optimizer.lr:g}")
+                       (bx, by), f"start {label(xn, xi)}", f"start {label(yn, yi)}",
+                       f"Basins: {b.size}x{b.size} starts around {around}, lr {cfg.optimizer.lr:g}", around)
     log.info(f"\nwrote {out}/basin.json, basin.npz" + (", basin.png" if cfg.logger.plots else ""))
     return result

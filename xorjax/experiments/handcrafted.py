@@ -55,7 +55,7 @@ def run(cfg: Config, out: Path) -> dict:
             row = [int(x[0]), int(x[1])]
             for j in range(W1.shape[1]):
                 row += [float(z1[j]), float(hidden[0][p, j])]
-            row += [float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]), float(yhat[p]), int(data.Y[p])]
+            row += [float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]), tables.yhat_str(yhat[p]), int(data.Y[p])]
             rows.append(row)
         log.info("\n" + tables.table(header, rows))
     else:
@@ -79,4 +79,5 @@ def run(cfg: Config, out: Path) -> dict:
     if cfg.logger.plots:  # the decision surface and the hidden space of these weights
         for note in pictures.draw_run(out, params, cfg.model.activation)[1]:
             log.info(note)
+    log.info(f"\nwrote {out}")
     return metrics

@@ -16,14 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from xorjax.config import Config
-from xorjax.core import atlas, data, model
-from xorjax.output import html_page, io, progress
+from xorjax.core import atlas, data, descent, model
+from xorjax.output import html_page, io, progress, tables
 
 log = logging.getLogger(__name__)
 
 # "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
 ANOTHER = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
 SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
+FAMILIES_SHOWN = 8   # of its solutions' families, in the report's table
 
 
 def _replace(cfg: Config, **changes) -> Config:
@@ -41,6 +42,11 @@ def _gate(bits, names=("x1", "x2")) -> str:
 
 def _num(v, digits: int = 4) -> str:
     return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _yhat(v) -> str:
+    """ŷ with as many digits as show its side of 0.5 (``tables.yhat_str``)."""
+    return "—" if v is None else tables.yhat_str(v)
 
 
 def _table(header, rows) -> str:
@@ -67,7 +73,7 @@ def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
     for p, x in enumerate(data.X):
         z = x @ W1 + b1
         rows.append([int(x[0]), int(x[1]), _num(z[0], 2), _num(H[p, 0]), _num(z[1], 2), _num(H[p, 1]),
-                     _num(H[p] @ W2 + b2, 2), _num(m["predictions"][p]), int(data.Y[p])])
+                     _num(H[p] @ W2 + b2, 2), _yhat(m["predictions"][p]), int(data.Y[p])])
     units = _table(["unit", "weights", "bias"], [
         ["hidden 1", f"({W1[0, 0]:g}, {W1[1, 0]:g})", f"{b1[0]:g}"],
         ["hidden 2", f"({W1[0, 1]:g}, {W1[1, 1]:g})", f"{b1[1]:g}"],
@@ -107,7 +113,7 @@ def single_layer(cfg: Config, sub: Path, rel: str):
           f"{cfg.optimizer.name}, lr {cfg.optimizer.lr:g}). It ends at accuracy **{m['accuracy']}** with cost "
           f"{_num(m['final_loss'])}: one straight line cannot put (0,1) and (1,0) on one side and (0,0) and "
           "(1,1) on the other. Adding the conditions for the first pair gives w1 + w2 + 2b > 0, for the "
-          "second w1 + w2 + 2b < 0. The picture shows the single line it found.\n\n"
+          f"second w1 + w2 + 2b < 0. {logistic.found(m, cfg.loss) or 'The picture shows the line it found.'}\n\n"
           + _pictures(sub, rel, ["decision_surface", "history"]))
     return md, {"accuracy": m["accuracy"], "final_loss": m["final_loss"]}
 
@@ -166,12 +172,13 @@ def learning(cfg: Config, sub: Path, rel: str):
     shown = history if len(history) <= 12 else history[::max(1, len(history) // 10)] + [history[-1]]
     solved = (f"It solves XOR: accuracy 1.0 first at step **{m['solved_at']}**, final cost "
               f"{_num(m['final_loss'])}." if m["status"] == "solved" else
-              f"This start does **not** solve XOR ({m['status']}, accuracy {m['accuracy']}): whether training "
-              "finds a solution depends on where it starts, which the next section measures.")
+              f"This start does **not** solve XOR ({m['status']}: {descent.STATUS_MEANING[m['status']]}; accuracy "
+              f"{m['accuracy']}): whether training finds a solution depends on where it starts, which the next "
+              "section measures.")
     md = (f"Lab 9-2: the same 2-2-1 network, weights drawn from N(0, 1) with seed {m['seed']}, trained by "
           f"{m['optimizer']} (lr {m['lr']:g}) on the cross-entropy cost for {m['steps']} steps. {solved} "
-          f"The predictions are {', '.join(_num(v) for v in m['predictions'])}.\n\n"
-          + _table(["step", "cost", "accuracy"], [[s, _num(float(c)), float(a)] for s, c, a in shown]) + "\n\n"
+          f"The predictions are {', '.join(_yhat(v) for v in m['predictions'])}.\n\n"
+          + _table(["step", "cost", "accuracy"], [[s, tables.cost(c), float(a)] for s, c, a in shown]) + "\n\n"
           + _pictures(sub, rel, ["history", "decision_surface", "hidden_space", "weights"])
           + f"\n\nLab 9-4's TensorBoard view of the same run (cost, accuracy, histograms of W1, b1, the hidden "
             f"layer, W2, b2 and ŷ): `tensorboard --logdir {sub}`.")
@@ -190,12 +197,16 @@ def how_often(cfg: Config, sub: Path, rel: str):
           f"same settings as above) side by side and count. **{100 * rate:.1f}%** solve XOR (95% interval "
           f"{100 * lo:.1f}% – {100 * hi:.1f}%); the rest: "
           + ", ".join(f"{k} {v}" for k, v in outcomes.items() if k != "solved")
-          + ". Any start can be replayed alone: `python -m xorjax.run seed=<i>`.")
+          + ". Any start can be replayed alone: `python -m xorjax.run seed=<i>`.\n\n"
+          + "\n".join(f"- **{k}**: {descent.STATUS_MEANING[k]}" for k, v in outcomes.items() if v and k != "solved"))
     if families:
+        shown = families[:FAMILIES_SHOWN]
+        cut = tables.more(len(shown), len(families), "families", f"`{rel}/atlas.md` and `{rel}/atlas.json` "
+                          "(key configs[0].families)")
         md += ("\n\nThe solutions it found, by the gates of their hidden units (the most frequent first):\n\n"
                + _table(["hidden units", "output", "class", "starts"],
                         [[" + ".join(f["hidden_gates"]), f["output_gate"], f.get("class", ""), f["count"]]
-                         for f in families[:8]]))
+                         for f in shown]) + (f"\n\n{cut}." if cut else ""))
     md += "\n\n" + "\n\n".join(f"![{p.stem}]({rel}/{p.name})" for p in sorted(sub.glob("*.png")))
     return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes}
 

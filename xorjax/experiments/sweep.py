@@ -31,7 +31,9 @@ from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
 MAX_SOLUTION_FILES = 24   # per setting: weights.json for the most frequent families
-PICTURED = 6              # representative solutions drawn
+PICTURED_CLASSES = 2      # solutions.png: a row for each of the most common classes,
+PICTURED_PER_CLASS = 3    # with this many of its most common families
+CLASSES_SHOWN = 8         # per setting, in the console's table of classes (atlas.md and atlas.json hold all)
 
 
 def check(cfg: Config) -> None:
@@ -184,12 +186,17 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
             "timing": timing, "configs": configs}
 
 
+# The column of a sweep's outcome tables that counts steps: to the first step with accuracy 1.0 (a run with a
+# stop criterion reaches that criterion later: experiment=rhw1986 reports both).
+MEDIAN_STEPS = "median steps to acc 1.0"
+
+
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
 def outcome_table(configs: list[dict]) -> str:
-    header = ["hidden", "lr", "init", "seeds", "solved", "95% CI", "median steps", *descent.STATUSES[1:]]
+    header = ["hidden", "lr", "init", "seeds", "solved", "95% CI", MEDIAN_STEPS, *descent.STATUSES[1:]]
     rows = []
     for c in configs:
         rows.append([str(c["hidden"]), f"{c['lr']:g}", f"{c['init_scale']:g}", str(c["seeds"]),
@@ -203,11 +210,12 @@ def markdown(atlas: dict) -> str:
     """atlas.md: the outcomes, then per setting the classes and the families with every unit saturated;
     families with an unsaturated unit are counted together."""
     lines = ["# Solution atlas", "", atlas["settings"], "", "## Outcomes", "", _md_table(
-        ["hidden", "lr", "init scale", "seeds", "solved", "95% CI", "median steps", *atlas["statuses"][1:]],
+        ["hidden", "lr", "init scale", "seeds", "solved", "95% CI", MEDIAN_STEPS, *atlas["statuses"][1:]],
         [[c["hidden"], f"{c['lr']:g}", f"{c['init_scale']:g}", c["seeds"], _pct(c["success_rate"]),
           f"{_pct(c['ci95'][0])} - {_pct(c['ci95'][1])}",
           "-" if c["median_steps"] is None else f"{c['median_steps']:.0f}",
-          *[c["outcomes"][s] for s in atlas["statuses"][1:]]] for c in atlas["configs"]]), ""]
+          *[c["outcomes"][s] for s in atlas["statuses"][1:]]] for c in atlas["configs"]]), "",
+        "What the outcomes mean:", "", *[f"- **{s}**: {descent.STATUS_MEANING[s]}" for s in atlas["statuses"]], ""]
     for c in atlas["configs"]:
         solved = c["outcomes"]["solved"]
         lines += [f"## hidden {c['hidden']}, lr {c['lr']:g}, init scale {c['init_scale']:g}", "",
@@ -247,25 +255,41 @@ def draw(cfg: Config, atlas: dict, out: Path) -> None:
     labels = [f"h={c['hidden']} lr={c['lr']:g} s={c['init_scale']:g}" for c in atlas["configs"]]
     pictures.outcome_shares(out / "outcomes.png", labels, [c["outcomes"] for c in atlas["configs"]],
                             atlas["statuses"])
-    # Every unit saturated before not; the most frequent family of each class first (most frequent
-    # classes first), then other families.
-    candidates = [(c, f) for c in atlas["configs"] for f in c["families"] if f["weights"]]
-    totals = {}
+    rows = pictured(atlas)
+    if rows:
+        for row in rows:
+            for panel in row["panels"]:
+                panel["weights"] = io.read_weights(out / panel.pop("file"))
+        pictures.solutions(out / "solutions.png", rows, cfg.model.activation)
+
+
+def pictured(atlas: dict) -> list[dict]:
+    """solutions.png's rows: the ``PICTURED_CLASSES`` most common classes whose every unit is saturated (XOR's
+    two real classes; those with a half-on unit together hold about 1% of the solutions), each with its
+    ``PICTURED_PER_CLASS`` most common families; classes with a half-on unit only where no other was found.
+    Each row: ``title`` and ``panels`` (``file``: the weights, ``title``), named by gates, not by tables."""
+    by_class = {}
     for c in atlas["configs"]:
-        for k in c["classes"]:
-            totals[k["class"]] = totals.get(k["class"], 0) + k["count"]
-    order = {name: -count for name, count in totals.items()}
-    firsts, rest, seen = [], [], set()
-    for c, f in sorted(candidates, key=lambda cf: ("unsaturated" in cf[1]["family"], order[cf[1]["class"]],
-                                                   -cf[1]["count"])):
-        (rest if f["class"] in seen else firsts).append((c, f))
-        seen.add(f["class"])
-    reps = []
-    for c, f in (firsts + rest)[:PICTURED]:
-        reps.append({"weights": io.read_weights(out / f["weights"]),
-                     "title": f"{f['family']}\nclass {f['class']}\nseed {f['seed']}, lr {c['lr']:g}"})
-    if reps:
-        pictures.solutions(out / "solutions.png", reps, cfg.model.activation)
+        for f in c["families"]:
+            by_class.setdefault(f["class"], []).append((c, f))
+    total = sum(f["count"] for fams in by_class.values() for _, f in fams)
+    count = {k: sum(f["count"] for _, f in fams) for k, fams in by_class.items()}
+    names = sorted(by_class, key=lambda k: (-count[k], k))
+    names = ([k for k in names if "unsaturated" not in k] or names)[:PICTURED_CLASSES]
+    arrow = lambda name: name.replace(" -> ", " → ")
+    several = len(atlas["configs"]) > 1
+    rows = []
+    for i, name in enumerate(names, start=1):
+        fams = sorted((cf for cf in by_class[name] if cf[1]["weights"]), key=lambda cf: -cf[1]["count"])
+        panels = [{"file": f["weights"],
+                   "title": f"{arrow(f['family'])}\n{f['count']} starts ({f['count'] / total:.1%}), e.g. seed "
+                            f"{f['seed']}" + (f", lr {c['lr']:g}" if several else "")}
+                  for c, f in fams[:PICTURED_PER_CLASS]]
+        if panels:
+            rows.append({"title": f"Class {i}: {arrow(name)}: {count[name] / total:.1%} of the solutions, in "
+                                  f"{len(by_class[name])} families (the {len(panels)} most common shown)",
+                         "panels": panels})
+    return rows
 
 
 def run(cfg: Config, out: Path) -> dict:
@@ -285,12 +309,20 @@ def finish(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing
     io.write_json(out / "atlas.json", atlas)
     io.write_atomic(out / "atlas.md", markdown(atlas))
     log.info("\n" + outcome_table(atlas["configs"]))
-    for c in atlas["configs"]:
+    for s in descent.STATUSES[1:]:  # what each way of failing that happened means
+        if any(c["outcomes"][s] for c in atlas["configs"]):
+            log.info(f"{s}: {descent.STATUS_MEANING[s]}")
+    for i, c in enumerate(atlas["configs"]):
         if c["classes"]:
             log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: classes of the solutions found")
+            shown = c["classes"][:CLASSES_SHOWN]
             log.info(tables.table(["class", "starts", "share", "families"],
                                   [[k["class"], str(k["count"]), _pct(k["share"]), str(k["families"])]
-                                   for k in c["classes"][:8]]))
+                                   for k in shown]))
+            cut = tables.more(len(shown), len(c["classes"]), "classes",
+                              f"atlas.md and atlas.json (key configs[{i}].classes)")
+            if cut:
+                log.info(cut)
     if cfg.logger.plots:
         draw(cfg, atlas, out)
     log.info(f"\nwrote {out}/atlas.json, atlas.md")

@@ -70,17 +70,19 @@ def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
     steps = descent.record_steps(cfg.steps, cfg.log_every)
     # The pictures are drawn (by the helpers) while this process reports and writes its files and events.
     pictures_drawn = draw_pictures(cfg, out, steps, final, trained, helpers) if cfg.logger.plots else None
-    log.info(tables.table(["step", "cost", "accuracy"],
-                          [[s, float(l), float(a)] for s, l, a in zip(steps, trained.loss, trained.accuracy)]))
+    log.info(tables.table(["step", "cost", "accuracy"], [[s, tables.cost(l), float(a)]
+                                                         for s, l, a in zip(steps, trained.loss, trained.accuracy)]))
     status = descent.STATUSES[int(descent.status(trained))]
     metrics = summarise(cfg, final, trained, status)
-    if status == "diverged":
-        log.info("training diverged: the cost or a weight became NaN or infinite (try a smaller optimizer.lr)")
-    else:
+    if all(np.all(np.isfinite(v)) for v in final.values()):  # a diverged run's table, too, while it has numbers
         yhat, hidden = model.predict(final, data.X, cfg.model.activation)
         log.info("\n" + tables.truth_table(data.X, hidden, yhat, data.Y))
-    log.info(f"\naccuracy {metrics['accuracy']}  cost {metrics['final_loss']}  status {status}"
+    log.info(f"\naccuracy {metrics['accuracy']}  cost {tables.cost(trained.final_loss)}  status {status}"
              + (f" (first at step {metrics['solved_at']})" if status == "solved" else ""))
+    if status == "diverged":  # the part of the rule that fired, with its numbers
+        log.info(f"diverged: {descent.why_diverged(trained, final, cfg.log_every)} — try a smaller optimizer.lr")
+    elif status != "solved":
+        log.info(f"{status}: {descent.STATUS_MEANING[status]}")
     log.info(tables.weights(final))
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(final))
@@ -126,10 +128,18 @@ def write_events(cfg: Config, out: Path, steps, trained, metrics: dict) -> None:
     tensorboard.write_run(
         out, steps, trained.loss, trained.accuracy,
         histograms=[int(steps[i]) for i in keep], weights=weights, layers=hidden, yhat=yhat,
-        hparams={k: metrics[k] for k in ("hidden", "activation", "loss", "optimizer", "lr", "batch", "init",
-                                         "seed", "steps")},
+        hparams=hparams(cfg, metrics["status"]),
         metrics={"final_cost": metrics["final_loss"], "accuracy": metrics["accuracy"],
                  "solved_at": metrics["solved_at"]})
+
+
+def hparams(cfg: Config, status: str) -> dict:
+    """Every setting a multirun can vary, and how the run ended: TensorBoard's HPARAMS tab compares runs by them."""
+    scale = {"normal": cfg.init.stddev, "uniform": cfg.init.limit}.get(cfg.init.name, "file")
+    return {"experiment": cfg.experiment, "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
+            "loss": cfg.loss, "batch": cfg.batch, "grad": cfg.grad, "optimizer": cfg.optimizer.name,
+            "lr": cfg.optimizer.lr, "momentum": cfg.optimizer.momentum, "init": cfg.init.name,
+            "init_scale": scale, "seed": cfg.seed, "steps": cfg.steps, "status": status}
 
 
 def summarise(cfg: Config, final, trained, status: str) -> dict:

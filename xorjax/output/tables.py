@@ -1,4 +1,5 @@
-"""Plain-text tables for the console: the truth table, the weights, the cost history.
+"""Plain-text tables for the console: the truth table, the weights, the cost history, and how the console
+writes a cost (``cost``), a network output (``yhat_str``) and a table it cuts short (``more``).
 
 Wide nets are summarised so that every line stays readable: a hidden layer of more than ``MAX_UNITS`` units
 shows its first few units and a ``…`` column, and the weights of such a net become one line per array
@@ -11,6 +12,31 @@ MAX_UNITS = 4      # a layer this wide or narrower is shown in full
 SHOWN_UNITS = 3    # of a wider layer, this many units are shown (fewer in deep nets)
 MAX_COLUMNS = 9    # the most hidden-unit columns a truth table shows, over all wide layers together
 ELLIPSIS = "…"
+
+
+COST_DIGITS = 6   # significant digits of a cost on the console (metrics.json keeps every digit)
+
+
+def cost(v) -> str:
+    """A cost for the console: enough digits to watch it converge, not a float's seventeen."""
+    return f"{float(v):.{COST_DIGITS}g}"
+
+
+def yhat_str(v, decimals: int = 4) -> str:
+    """A network output with ``decimals`` decimals, and more where it would print as 0.5000: the prediction is
+    yhat > 0.5, so a printed value must show which side of 0.5 it is on (0.49999997, 0.5000001). Exactly 0.5
+    (predicted 0) prints as 0.5000."""
+    v = float(v)
+    text = f"{v:.{decimals}f}"
+    while v != 0.5 and float(text) == 0.5 and decimals < 17:
+        decimals += 1
+        text = f"{v:.{decimals}f}"
+    return text
+
+
+def more(shown: int, total: int, what: str, where: str) -> str:
+    """The line under a cut table: "8 of 26 classes shown; the rest are in atlas.json (...)", or ""."""
+    return f"{shown} of {total} {what} shown; the rest are in {where}" if shown < total else ""
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -45,7 +71,7 @@ def truth_table(X, hidden: list, yhat, Y) -> str:
         row = [int(X[p, 0]), int(X[p, 1])]
         for h, n in zip(hidden, shown):
             row += [float(v) for v in h[p, :n]] + ([ELLIPSIS] if n < h.shape[1] else [])
-        row += [float(yhat[p]), int(yhat[p] > 0.5), int(Y[p])]
+        row += [yhat_str(yhat[p]), int(yhat[p] > 0.5), int(Y[p])]
         rows.append(row)
     text = table(header, rows)
     cut = [(l, h.shape[1], n) for l, (h, n) in enumerate(zip(hidden, shown), start=1) if n < h.shape[1]]
@@ -72,8 +98,14 @@ def weights(params, where: str = "weights.json") -> str:
     line per array (shape, min, max, mean |w|, first values) and where every value is (``where``)."""
     arrays = {name: np.asarray(params[name]) for name in _order(params)}
     if all(max(v.shape, default=0) <= MAX_UNITS for v in arrays.values()):
-        return "\n".join(f"{name} = " + np.array2string(v, precision=4, suppress_small=True, separator=", ",
-                                                        prefix=f"{name} = ")
+        # One format and width for every value of every array, so that columns line up within and across
+        # W1, b1, ...; powers of ten once a weight has run away (diverged). + 0.0 turns -0.0 into 0.0.
+        big = max(float(np.abs(v).max(initial=0)) for v in arrays.values()) >= 1e5
+        spec = ".4e" if big else ".4f"
+        width = max(len(f"{x + 0.0:{spec}}") for v in arrays.values() for x in v.ravel())
+        fmt = {"float_kind": lambda x: f"{x + 0.0:{width}{spec}}"}
+        return "\n".join(f"{name} = " + np.array2string(v, separator=", ", prefix=f"{name} = ", formatter=fmt,
+                                                        max_line_width=200)
                          for name, v in arrays.items())
     rows = []
     for name, v in arrays.items():

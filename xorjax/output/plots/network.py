@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from xorjax.core import data
-from xorjax.output.plots import COLORS, figure, save
+from xorjax.output.plots import COLORS, figure, room_for_title, save
 
 LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
 
@@ -46,9 +46,21 @@ def _points(ax, P, Y, bounds=None):
                     ha="left" if right else "right", va="bottom" if up else "top")
 
 
-def _contour_handle(ax, label):
-    # Contour sets have no legend entry of their own: a plain line stands in for them.
-    return ax.plot([], [], color="black", lw=1.8, label=label)[0]
+FLAT = 1e-5  # yhat varying less than this over a picture is flat: a 0.5 contour there would only trace round-off
+
+
+def _decision_line(ax, x, y, z, label: str) -> None:
+    """The yhat = 0.5 contour, named in the legend; on a flat surface a note that says so instead (a logistic
+    regression on XOR ends at w = 0, b = 0: yhat = 0.5 everywhere, no line at all)."""
+    spread = float(z.max() - z.min())
+    if spread < FLAT:
+        ax.text(0.5, 0.5, f"ŷ = {float(np.median(z)):.4f} everywhere\n(it varies by {spread:.0e}: round-off)\n"
+                "so there is no ŷ = 0.5 line", transform=ax.transAxes, ha="center", va="center", fontsize=10,
+                bbox=dict(boxstyle="round", fc="white", ec="#a0aec0"), zorder=5)
+    elif z.min() < 0.5 < z.max():
+        ax.contour(x, y, z, levels=[0.5], colors="black", linewidths=1.8)
+        # Contour sets have no legend entry of their own: a plain line stands in for them.
+        ax.plot([], [], color="black", lw=1.8, label=label)
 
 
 def history(path, steps, loss, accuracy, title: str = "Training: cost and accuracy") -> Path:
@@ -91,9 +103,7 @@ def decision_surface(path, xs, z, title: str = "Decision surface: ŷ over the in
         im = ax.imshow(z, extent=(*LIMITS, *LIMITS), origin="lower", vmin=0, vmax=1, alpha=0.75,
                        interpolation="bilinear")
         fig.colorbar(im, ax=ax, label="ŷ (network output)")
-        if z.min() < 0.5 < z.max():
-            ax.contour(xs, xs, z, levels=[0.5], colors="black", linewidths=1.8)
-            _contour_handle(ax, "ŷ = 0.5")
+        _decision_line(ax, xs, xs, z, "ŷ = 0.5")
         _points(ax, data.X, data.Y)
         ticks = [-0.5, 0, 0.5, 1, 1.5]
         ax.set(title=title, xlabel="x1", ylabel="x2", xlim=LIMITS, ylim=LIMITS, aspect="equal", xticks=ticks,
@@ -158,19 +168,16 @@ def hidden_space(path, H, w, b, yhat, layer: int = 1,
     z = np.asarray(yhat)
     where = f"hidden layer {layer} of {layer}" if layer > 1 else "the hidden layer"
     with figure(figsize=(5.4, 4.6)) as (fig, ax):
-        fig.subplots_adjust(left=0.14, right=0.95, bottom=0.2, top=0.88)
+        fig.subplots_adjust(left=0.14, right=0.95, bottom=0.2)
         im = ax.imshow(z, extent=(lo[0], hi[0], lo[1], hi[1]), origin="lower", vmin=0, vmax=1, alpha=0.75,
                        aspect="auto", interpolation="bilinear")
         fig.colorbar(im, ax=ax, label="ŷ (output unit)")
-        if z.min() < 0.5 < z.max():
-            ax.contour(g1, g2, z, levels=[0.5], colors="black", linewidths=1.8)
-            _contour_handle(ax, "output's decision line")
+        _decision_line(ax, g1, g2, z, "output's decision line")
         _points(ax, C, data.Y, bounds=(lo, hi))
         sub = f"{where}, {H.shape[1]} unit{'s' if H.shape[1] > 1 else ''}"
         if share is not None:  # a line of its own: one line would be wider than the picture
             sub += f"\nseen in its principal plane ({100 * share:.0f}% of the spread)"
-            fig.subplots_adjust(top=0.84)
-        ax.set_title(f"{title}\n{sub}", fontsize=10)
+        room_for_title(fig, ax.set_title(f"{title}\n{sub}", fontsize=10))  # three lines for a wide or deep net
         ax.set(xlabel=xl, ylabel=yl, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
         ax.locator_params(nbins=6)
         if H.shape[1] == 1:
@@ -219,7 +226,8 @@ def weights_over_training(path, steps, weights: dict, title: str = "Weights over
                     bands = ax  # its bands are named once, in the figure's corner: on an axes they hide data
                 else:
                     for k, ix in enumerate(np.ndindex(*np.shape(weights[name])[1:])):
-                        label = f"{name}[{','.join(str(i + 1) for i in ix)}]"
+                        # Counted from 0, as weights.json and sweep.basin.x (W1.0.1 is W1[0][1]) count them.
+                        label = name + "".join(f"[{i}]" for i in ix)
                         ax.plot(steps, v[:, k], lw=1.4, marker="." if len(steps) < 30 else None, label=label)
                     if n <= 8:
                         ax.legend(fontsize=8, ncol=2)

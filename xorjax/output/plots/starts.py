@@ -39,43 +39,64 @@ def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> P
         return save(fig, path, tight=False)
 
 
-def solutions(path, reps: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
-    """A few representative solutions side by side: yhat over the input plane, each hidden unit's line
-    w1 x1 + w2 x2 + b = 0 (where it switches), and the four patterns. ``reps``: dicts with ``weights``
-    and ``title``."""
-    cols = min(3, len(reps))
-    rows = -(-len(reps) // cols)
-    with figure(rows, cols, figsize=(3.6 * cols, 3.5 * rows), squeeze=False) as (fig, axes):
-        for ax in axes.ravel()[len(reps):]:
-            ax.set_visible(False)
-        for ax, rep in zip(axes.ravel(), reps):
-            xs, yhat = surface_grid(rep["weights"], activation, n)
-            ax.imshow(yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r", alpha=0.75)
-            ax.contour(xs, xs, yhat, levels=[0.5], colors="black", linewidths=1.5)
-            W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
-            for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
-                w, b = W1[:, j], b1[j]
-                if abs(w[1]) > 1e-9:
-                    ax.plot(xs, -(w[0] * xs + b) / w[1], ls="--", lw=1, color="#2d3748")
-                elif abs(w[0]) > 1e-9:
-                    ax.axvline(-b / w[0], ls="--", lw=1, color="#2d3748")
-            for cls, marker in (("0", "o"), ("1", "s")):
-                m = (data.Y > 0.5) == (cls == "1")
-                ax.scatter(data.X[m, 0], data.X[m, 1], s=60, marker=marker, c=COLORS[cls], edgecolors="white",
-                           zorder=3)
-            ax.set(xlim=LIMITS, ylim=LIMITS, xlabel="x1", ylabel="x2", aspect="equal")
-            ax.set_title(rep["title"], fontsize=8, fontweight="normal")
-            ax.grid(False)
-        fig.suptitle("Representative solutions: ŷ, its 0.5 line (solid), the hidden units' lines (dashed)",
-                     fontsize=10, fontweight="bold")
-        return save(fig, path)
+def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
+    """The most common solutions, one row per class: yhat over the input plane with its 0.5 line (solid), each
+    hidden unit's line w1 x1 + w2 x2 + b = 0 where it switches (dashed), and the four patterns. ``rows``: dicts
+    with ``title`` (the class) and ``panels``, dicts with ``weights`` and ``title`` (the family)."""
+    from matplotlib.lines import Line2D
+
+    cols = max(len(r["panels"]) for r in rows)
+    width, band, row_height = 1.2 + 3.4 * cols, 0.8, 3.9
+    height = band + row_height * len(rows)
+    with figure(figsize=(width, height)) as (fig, ax):
+        ax.remove()  # laid out as sub-figures: a band for the title and key, then one per class
+        top, *subs = fig.subfigures(len(rows) + 1, 1, height_ratios=[band] + [row_height] * len(rows))
+        top.suptitle("The most common solutions found, one row per class of solutions", fontweight="bold",
+                     fontsize=11, y=0.97)
+        key = [Line2D([], [], color="black", lw=1.5, label="ŷ = 0.5 (the output's line)"),
+               Line2D([], [], color="#2d3748", lw=1, ls="--", label="each hidden unit's line (h1, h2)"),
+               Line2D([], [], marker="o", ls="none", color=COLORS["0"], label="XOR = 0"),
+               Line2D([], [], marker="s", ls="none", color=COLORS["1"], label="XOR = 1")]
+        top.legend(handles=key, loc="lower center", ncol=4, fontsize=9, bbox_to_anchor=(0.5, 0.0))
+        for sub, row in zip(subs, rows):
+            sub.suptitle(row["title"], fontsize=10, fontweight="bold", y=0.99)
+            axes = sub.subplots(1, cols, squeeze=False)[0]
+            sub.subplots_adjust(left=0.6 / width, right=1 - 1.0 / width, bottom=0.12, top=0.80, wspace=0.35)
+            for ax in axes[len(row["panels"]):]:
+                ax.set_visible(False)
+            for ax, rep in zip(axes, row["panels"]):
+                xs, yhat = surface_grid(rep["weights"], activation, n)
+                im = ax.imshow(yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r",
+                               alpha=0.75)
+                ax.contour(xs, xs, yhat, levels=[0.5], colors="black", linewidths=1.5)
+                W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
+                for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
+                    w, b = W1[:, j], b1[j]
+                    if abs(w[1]) > 1e-9:
+                        ax.plot(xs, -(w[0] * xs + b) / w[1], ls="--", lw=1, color="#2d3748")
+                    elif abs(w[0]) > 1e-9:
+                        ax.axvline(-b / w[0], ls="--", lw=1, color="#2d3748")
+                for cls, marker in (("0", "o"), ("1", "s")):
+                    m = (data.Y > 0.5) == (cls == "1")
+                    ax.scatter(data.X[m, 0], data.X[m, 1], s=60, marker=marker, c=COLORS[cls], edgecolors="white",
+                               zorder=3)
+                ax.set(xlim=LIMITS, ylim=LIMITS, xlabel="x1", ylabel="x2", aspect="equal", xticks=[0, 1],
+                       yticks=[0, 1])
+                ax.set_title(rep["title"], fontsize=8.5, fontweight="normal")
+                ax.grid(False)
+        # One colour bar for every panel, at the right, as tall as the rows.
+        cax = fig.add_axes([1 - 0.75 / width, 0.12 * row_height / height, 0.18 / width,
+                            1 - (band + 0.25 * row_height) / height])
+        fig.colorbar(im, cax=cax, label="ŷ (network output)")
+        return save(fig, path, tight=False)
 
 
 def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: str,
             xlabel: str = "learning rate", ylabel: str = "hidden") -> Path:
     """Success rate (0..1) over rows x cols; a missing cell (NaN) is left blank."""
     values = np.asarray(values, float)
-    with figure(figsize=(1.6 + 1.1 * len(cols), 1.3 + 0.55 * len(rows))) as (fig, ax):
+    # At least as wide as its title: two learning rates alone would cut it.
+    with figure(figsize=(max(1.6 + 1.1 * len(cols), 0.5 + 0.09 * len(title)), 1.3 + 0.55 * len(rows))) as (fig, ax):
         im = ax.imshow(np.ma.masked_invalid(values), vmin=0, vmax=1, cmap="Greens", aspect="auto")
         for i in range(len(rows)):
             for j in range(len(cols)):
@@ -91,11 +112,13 @@ def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: s
 
 
 def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_names: list[str],
-          base: tuple[float, float], xlabel: str, ylabel: str, title: str) -> Path:
-    """Two maps of the same grid of starts: the outcome of each, and the solution class it reached.
+          base: tuple[float, float], xlabel: str, ylabel: str, title: str, around: str = "seed 0") -> Path:
+    """Two maps of the same grid of starts: the outcome of each, and the solution class it reached; a "+" marks
+    the base start (``base``: the grid's centre, the start of ``around``).
 
     ``status`` and ``cls`` are (len(ys), len(xs)); ``cls`` is -1 where the start did not solve XOR."""
     from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     extent = (xs[0], xs[-1], ys[0], ys[-1])
@@ -107,8 +130,11 @@ def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_nam
         present = [i for i in range(len(statuses)) if np.any(status == i)]
         a1.imshow(status, origin="lower", extent=extent, aspect="auto", interpolation="nearest",
                   cmap=ListedColormap([COLORS[s] for s in statuses]), vmin=-0.5, vmax=len(statuses) - 0.5)
+        plus = dict(marker="+", color="black", ms=12, mew=2, ls="none")
+        base_entry = Line2D([], [], **plus, label=f"the base start ({around})")
         a1.legend(handles=[Patch(color=COLORS[statuses[i]], label=f"{statuses[i]}  {np.mean(status == i):.1%}")
-                           for i in present], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, fontsize=8)
+                           for i in present] + [base_entry], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2,
+                  fontsize=8)
         a1.set(title="Outcome", xlabel=xlabel, ylabel=ylabel)
         colours = ["#ffffff"] + palette[:len(shown)] + ["#a0aec0"]
         index = np.where(cls < 0, 0, np.where(cls < len(shown), cls + 1, len(shown) + 1))
@@ -118,10 +144,10 @@ def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_nam
         if np.any(cls >= len(shown)):
             handles.append(Patch(color="#a0aec0", label=f"other classes  {np.mean(cls >= len(shown)):.1%}"))
         handles.append(Patch(facecolor="#ffffff", edgecolor="#a0aec0", label=f"not solved  {np.mean(cls < 0):.1%}"))
-        a2.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=1, fontsize=8)
+        a2.legend(handles=handles + [base_entry], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=1, fontsize=8)
         a2.set(title="Solution class (symmetry class of the gates found)", xlabel=xlabel, ylabel=ylabel)
         for ax in (a1, a2):
-            ax.plot(*base, marker="+", color="black", ms=12, mew=2)
+            ax.plot(*base, **plus)
             ax.grid(False)
         fig.suptitle(title, fontweight="bold")
         return save(fig, path, tight=False)
