@@ -42,7 +42,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(tmp, "cache"))
         times = {name: [] for name in VARIANTS}
-        for name, extra in VARIANTS.items():
+        for extra in VARIANTS.values():
             once([*a.overrides, *extra], tmp, env)  # fills the compilation cache
         for _ in range(a.repeats):
             for name, extra in VARIANTS.items():

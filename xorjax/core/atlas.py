@@ -22,7 +22,7 @@ compiled chunks, so a table never depends on the device that trained nor on the 
 """
 
 import itertools
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import jax
@@ -138,7 +138,7 @@ def transform(f: Family, perm: tuple, flips: tuple) -> Family:
     return Family(hidden, tuple(output))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _maps(H: int, flips_allowed: bool):
     """Every symmetry of H units as arrays: (units (T, H), flips (T, H), output rows (T, 2^H)), where the
     transformed output's row c is the original's row ``rows[t, c]`` (see ``transform``)."""

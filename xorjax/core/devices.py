@@ -17,8 +17,8 @@ core this process may use, ``cpu_share``; a sweep splits its starts across them)
 import importlib.metadata
 import os
 import pkgutil
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import jax
 

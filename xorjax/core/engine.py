@@ -16,8 +16,9 @@ chunk to a ``ChunkStore`` and take finished chunks back from it, which is how a 
 """
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp

@@ -10,8 +10,9 @@ for XLA (units, sums or a matrix) is decided in one place, ``layouts``, by the l
 for a single run and a sweep, so start i of a sweep is the run seed=i, bit for bit.
 """
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

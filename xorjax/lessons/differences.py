@@ -6,7 +6,8 @@ of the chain rule.  The finite differences show why autodiff exists: the lecture
 (f(x + h) - f(x)) / h is off by about h·f''/2 (truncation) plus ε·|f|/h (round-off), so no h is exact.
 """
 
-from typing import Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +32,7 @@ class Example(NamedTuple):
     wrt: str                 # "x" or "y": the variable the derivative is taken by
     rule: str                # the exact derivative, written out
     exact: Callable          # (x, y) -> the rule's value
-    chain: Optional[Callable] = None  # composite f(g(x)): (x, y) -> (∂f/∂g, ∂g/∂x)
+    chain: Callable | None = None  # composite f(g(x)): (x, y) -> (∂f/∂g, ∂g/∂x)
 
 
 def _sigmoid_chain(x, y):

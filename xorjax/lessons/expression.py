@@ -5,7 +5,7 @@ Parsed with Python's ``ast`` and built from a fixed list of operators and functi
 
 import ast
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

@@ -13,7 +13,8 @@ primitive has no derivative, raises ``XorjaxError`` in one line.
 
 import inspect
 import math
-from typing import Callable, NamedTuple, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -75,7 +76,7 @@ class Node(NamedTuple):
     local: tuple        # d node / d arg for each arg that is a node; None for a constant
     rules: tuple        # each local derivative written out
     grad: float         # d f / d node, once the backward pass is done
-    params: Optional[dict] = None  # the primitive's numeric parameters (integer_pow's exponent y)
+    params: dict | None = None  # the primitive's numeric parameters (integer_pow's exponent y)
 
 
 class Step(NamedTuple):

@@ -9,8 +9,8 @@ While a bar is open, console log lines go through ``tqdm.write`` so Hydra's logg
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 
 def enabled() -> bool:
