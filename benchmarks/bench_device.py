@@ -20,8 +20,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--starts", type=int, help="default: 1,000,000 on an accelerator, 100,000 on a CPU")
     ap.add_argument("--steps", type=int, help="default: 10,001 on an accelerator, 1,001 on a CPU")
-    ap.add_argument("--chunk", type=int, help="starts per device per call (default: all on an accelerator, "
-                                              "8192 on a CPU, as sweep.chunk)")
+    ap.add_argument(
+        "--chunk",
+        type=int,
+        help="starts per device per call (default: all on an accelerator, 8192 on a CPU, as sweep.chunk)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
 
@@ -35,8 +38,10 @@ def main() -> None:
     steps = a.steps or (1001 if cpu else 10001)
     chunk = a.chunk or (8192 if cpu else starts)
     found = jax.local_devices()
-    print(f"jax {jax.__version__} on {devices.describe(found)}; 2-2-1 sigmoid, BCE, SGD lr 0.1; "
-          f"{starts:,} starts x {steps:,} steps, chunks of {chunk:,} per device")
+    print(
+        f"jax {jax.__version__} on {devices.describe(found)}; 2-2-1 sigmoid, BCE, SGD lr 0.1; "
+        f"{starts:,} starts x {steps:,} steps, chunks of {chunk:,} per device"
+    )
 
     inputs, lrs, _ = engine.Grid(0, starts, [0.1], [1.0]).part(0, starts)
     per = {**inputs, "lr": lrs}
@@ -45,8 +50,9 @@ def main() -> None:
 
     def once() -> float:
         t = time.perf_counter()
-        out = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec,
-                               chunk=chunk, show=False)  # returns host arrays: the work is done
+        out = engine.run_starts(
+            {"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec, chunk=chunk, show=False
+        )  # returns host arrays: the work is done
         seconds = time.perf_counter() - t
         once.solved = float((out.status == 0).mean())
         return seconds
@@ -55,8 +61,11 @@ def main() -> None:
     times = [once() for _ in range(a.repeats)]
     rate = starts * steps / statistics.median(times)
     print(f"first call (compiling included): {first:.2f} s")
-    print(f"{rate / 1e9:.3f} G = {rate / 1e6:,.0f} M net-steps/s (median of {a.repeats}: {', '.join(f'{t:.2f}' for t in times)} s); "
-          f"solved {once.solved:.1%} of the starts")
+    each = ", ".join(f"{t:.2f}" for t in times)
+    print(
+        f"{rate / 1e9:.3f} G = {rate / 1e6:,.0f} M net-steps/s (median of {a.repeats}: {each} s); "
+        f"solved {once.solved:.1%} of the starts"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,14 @@ def once(args, cwd, env) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the run and every process it waited for: its drawing helpers too)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "xorjax.run", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -47,17 +53,22 @@ def main() -> None:
         for _ in range(a.repeats):
             for name, extra in VARIANTS.items():
                 times[name].append(once([*a.overrides, *extra], tmp, env))
-    print(f"whole process `python -m xorjax.run {' '.join(a.overrides)}`, {a.repeats} runs each, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"whole process `python -m xorjax.run {' '.join(a.overrides)}`, {a.repeats} runs each, {os.cpu_count()} cores"
+    )
     wall, cpu = {}, {}
     for name, ts in times.items():
         wall[name] = statistics.median(w for w, _ in ts)
         cpu[name] = statistics.median(c for _, c in ts)
-        print(f"  {name:34s} wall median {wall[name]:.2f} s ({', '.join(f'{w:.2f}' for w, _ in ts)}); "
-              f"CPU median {cpu[name]:.2f} s")
+        print(
+            f"  {name:34s} wall median {wall[name]:.2f} s ({', '.join(f'{w:.2f}' for w, _ in ts)}); "
+            f"CPU median {cpu[name]:.2f} s"
+        )
     (on, off), (cpu_on, cpu_off) = wall.values(), cpu.values()
-    print(f"  wall ratio {on / off:.2f} (target <= 1.5); CPU ratio {cpu_on / cpu_off:.2f}; "
-          f"load average now {os.getloadavg()[0]:.1f}")
+    print(
+        f"  wall ratio {on / off:.2f} (target <= 1.5); CPU ratio {cpu_on / cpu_off:.2f}; "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,13 @@ def multirun(args: list[str], n_jobs: int, omp: str | None, cwd: str, cache: str
     if omp:
         env["OMP_NUM_THREADS"] = omp  # joblib keeps a value the parent has
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "xorjax.run", "-m", "hydra/launcher=joblib",
-                    f"hydra.launcher.n_jobs={n_jobs}", *args], cwd=cwd, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "xorjax.run", "-m", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t
 
 
@@ -47,9 +52,13 @@ def main() -> None:
     a = parser.parse_args()
     seeds = ",".join(str(i * a.starts) for i in range(a.jobs))
     workloads = {
-        f"{a.jobs} sweeps of {a.starts:,} starts x {a.steps:,} steps":
-            ["experiment=sweep", f"sweep.seeds={a.starts}", f"steps={a.steps}", f"seed={seeds}",
-             "logger.plots=false"],
+        f"{a.jobs} sweeps of {a.starts:,} starts x {a.steps:,} steps": [
+            "experiment=sweep",
+            f"sweep.seeds={a.starts}",
+            f"steps={a.steps}",
+            f"seed={seeds}",
+            "logger.plots=false",
+        ],
         f"{a.jobs} default single runs": [f"seed={','.join(map(str, range(a.jobs)))}"],
     }
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")

@@ -29,26 +29,30 @@ from xorjax.core import data, descent, model  # noqa: E402
 
 FLOORS = {"": 2.4, "experiment=handcrafted": 1.8, "experiment=derivatives": 1.8, "experiment=backprop": 1.8}
 # (module, function, phase): what the child times; a phase nested in another is also counted in it.
-PHASES = [("xorjax.run", "check_overrides", "reading the command line"),
-          ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
-          ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
-          ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
-          ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
-          ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
-          ("xorjax.experiments.train", "write_events", "TensorBoard events"),
-          ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
-          ("xorjax.experiments.train", "train_and_report", "the run, all of it")]
+PHASES = [
+    ("xorjax.run", "check_overrides", "reading the command line"),
+    ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
+    ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
+    ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
+    ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
+    ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
+    ("xorjax.experiments.train", "write_events", "TensorBoard events"),
+    ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
+    ("xorjax.experiments.train", "train_and_report", "the run, all of it"),
+]
 
 
 def whole_process(repeats: int, cache_dir: str, fresh: bool, args=()) -> float:
     times = []
     with tempfile.TemporaryDirectory() as cwd:
         for i in range(repeats):
-            env = dict(os.environ, JAX_PLATFORMS="cpu",
-                       XORJAX_CACHE_DIR=os.path.join(cache_dir, str(i) if fresh else "warm"))
+            env = dict(
+                os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(cache_dir, str(i) if fresh else "warm")
+            )
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, check=True, capture_output=True
+            )
             times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -60,8 +64,14 @@ def phases(repeats: int, cache_dir: str) -> dict:
         for _ in range(repeats):
             env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(cache_dir, "warm"))
             t = time.perf_counter()
-            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--phases"], cwd=cwd, env=env,
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--phases"],
+                cwd=cwd,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             times = json.loads(out.splitlines()[-1])
             times["whole process"] = time.perf_counter() - t
             runs.append(times)
@@ -155,8 +165,10 @@ def main() -> None:
         print(f"whole process, python -m xorjax.run, cold compilation cache: {cold:.2f} s (median of {args.repeats})")
         for command, floor in FLOORS.items():
             warm = whole_process(args.repeats, cache, fresh=False, args=command.split())
-            print(f"whole process, python -m xorjax.run {command or '(default)':22s} warm cache: {warm:.2f} s "
-                  f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'})")
+            print(
+                f"whole process, python -m xorjax.run {command or '(default)':22s} warm cache: {warm:.2f} s "
+                f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'})"
+            )
         print("\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent):")
         for label, seconds in phases(args.repeats, cache).items():
             print(f"  {label:62s} {seconds:5.2f} s")

@@ -31,8 +31,15 @@ def engine_rate(n: int, steps: int, repeats: int, chunk: int) -> float:
     spec = descent.Spec(steps=steps)
 
     def once():
-        engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init((2,), "normal"),
-                         (2,), spec, chunk=chunk, show=False)
+        engine.run_starts(
+            {"seed": per["seed"], "scale": per["scale"]},
+            per["lr"],
+            engine.sweep_init((2,), "normal"),
+            (2,),
+            spec,
+            chunk=chunk,
+            show=False,
+        )
 
     once()  # compiles
     times = []
@@ -93,8 +100,14 @@ def memory_child(n: int, steps: int) -> None:
     inputs, lrs, _ = engine.Grid(0, n, [0.1], [1.0]).part(0, n)
     per = {**inputs, "lr": lrs}
     t = time.perf_counter()
-    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"],
-                              engine.sweep_init((2,), "normal"), (2,), descent.Spec(steps=steps), show=False)
+    starts = engine.run_starts(
+        {"seed": per["seed"], "scale": per["scale"]},
+        per["lr"],
+        engine.sweep_init((2,), "normal"),
+        (2,),
+        descent.Spec(steps=steps),
+        show=False,
+    )
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)
     stats = tally.statistics(starts, everything)
@@ -108,8 +121,21 @@ def multirun_per_start(n: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, JAX_PLATFORMS="cpu")
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "xorjax.run", "-m", f"seed=range(0,{n})", "logger.plots=false",
-                        "logger.tensorboard=false"], cwd=tmp, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "xorjax.run",
+                "-m",
+                f"seed=range(0,{n})",
+                "logger.plots=false",
+                "logger.tensorboard=false",
+            ],
+            cwd=tmp,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         return (time.perf_counter() - t) / n
 
 
@@ -136,8 +162,10 @@ def main() -> None:
 
     devices.select("cpu", many_starts=True)
     n_devices = len(jax.local_devices())
-    print(f"jax {jax.__version__}, {n_devices} CPU device(s), {os.cpu_count()} core(s); 2-2-1 sigmoid, BCE, SGD lr 0.1; "
-          f"median of {a.repeats} after a warm-up")
+    print(
+        f"jax {jax.__version__}, {n_devices} CPU device(s), {os.cpu_count()} core(s); 2-2-1 sigmoid, BCE, SGD lr 0.1; "
+        f"median of {a.repeats} after a warm-up"
+    )
     print("M net-steps/s; baseline: jit(vmap(train)) with optax's BCE; same loss: with xorjax's BCE (layout only)")
     print(f"{'starts':>8} {'engine':>8} {'baseline':>9} {'ratio':>7} {'same loss':>10} {'ratio':>7}")
     rates = {}
@@ -145,24 +173,35 @@ def main() -> None:
         rates[n] = engine_rate(n, a.steps, a.repeats, a.chunk)
         base = baseline_rate(n, a.baseline_steps, a.repeats)
         same = baseline_rate(n, a.baseline_steps, a.repeats, own_loss=True)
-        print(f"{n:8d} {rates[n] / 1e6:8.1f} {base / 1e6:9.1f} {rates[n] / base:6.1f}x {same / 1e6:10.1f} "
-              f"{rates[n] / same:6.1f}x", flush=True)
+        print(
+            f"{n:8d} {rates[n] / 1e6:8.1f} {base / 1e6:9.1f} {rates[n] / base:6.1f}x {same / 1e6:10.1f} "
+            f"{rates[n] / same:6.1f}x",
+            flush=True,
+        )
     if len(rates) > 1:
         lo, hi = min(rates), max(rates)
         print(f"{hi} starts / {lo} starts: {rates[hi] / rates[lo]:.2f}")
     if not a.no_memory:
-        out = subprocess.run([sys.executable, __file__, "--memory-child", str(a.memory_starts), str(a.memory_steps)],
-                             capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, __file__, "--memory-child", str(a.memory_starts), str(a.memory_steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         peak, seconds = int(out[0]), float(out[1])
-        print(f"{a.memory_starts} starts x {a.memory_steps} steps: peak memory {peak / 2**30:.2f} GiB, "
-              f"{seconds:.1f} s ({a.memory_starts * a.memory_steps / seconds / 1e6:.1f} M net-steps/s, compiling "
-              f"included), success rate {float(out[2]):.3f}, {out[3]} families")
+        print(
+            f"{a.memory_starts} starts x {a.memory_steps} steps: peak memory {peak / 2**30:.2f} GiB, "
+            f"{seconds:.1f} s ({a.memory_starts * a.memory_steps / seconds / 1e6:.1f} M net-steps/s, compiling "
+            f"included), success rate {float(out[2]):.3f}, {out[3]} families"
+        )
     if a.multirun:
         per_run = multirun_per_start(a.multirun)
         n = max(rates)
         per_start = a.steps / rates[n]
-        print(f"multirun of {a.multirun} single runs: {per_run:.2f} s per start; the sweep at {n} starts: "
-              f"{per_start * 1e6:.1f} us per start: {per_run / per_start:,.0f}x faster per start")
+        print(
+            f"multirun of {a.multirun} single runs: {per_run:.2f} s per start; the sweep at {n} starts: "
+            f"{per_start * 1e6:.1f} us per start: {per_run / per_start:,.0f}x faster per start"
+        )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,7 @@ def _vm_hwm(pid: int) -> int:
 
 def _children(pid: int) -> list[int]:
     try:
-        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir()
-                for c in (t / "children").read_text().split()]
+        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
     except OSError:
         return []
 
@@ -71,8 +70,9 @@ def one_process(args: list[str], overrides: list[str] = ()) -> tuple[float, floa
         env.pop("HYDRA_FULL_ERROR", None)
         with open(os.path.join(cwd, "console.txt"), "wb") as out:
             t = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, *args, *overrides], cwd=cwd, env=env, stdout=out,
-                                    stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, *args, *overrides], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
             peaks, done = {}, threading.Event()
 
             def watch():
@@ -98,11 +98,18 @@ def one_process(args: list[str], overrides: list[str] = ()) -> tuple[float, floa
 
 
 def whole_process(hidden, repeats: int, overrides: list[str] = ()) -> dict:
-    runs = [one_process(["-m", "xorjax.run", f"model.hidden={hidden_arg(hidden)}", "cache=false"], overrides)
-            for _ in range(repeats)]
+    runs = [
+        one_process(["-m", "xorjax.run", f"model.hidden={hidden_arg(hidden)}", "cache=false"], overrides)
+        for _ in range(repeats)
+    ]
     seconds, cpu, peak, main, helpers = zip(*runs)
-    return dict(seconds=statistics.median(seconds), cpu=statistics.median(cpu), peak=max(peak), main=max(main),
-                helpers=max(helpers))
+    return dict(
+        seconds=statistics.median(seconds),
+        cpu=statistics.median(cpu),
+        peak=max(peak),
+        main=max(main),
+        helpers=max(helpers),
+    )
 
 
 def compile_times(hidden) -> dict:
@@ -128,14 +135,23 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--breakdown", action="store_true", help="also time the run without pictures and "
-                        "without TensorBoard, and the imports")
-    parser.add_argument("--widths", nargs="*", default=None, help="hidden sizes such as [10,10,10] (default: "
-                        + " ".join(map(hidden_arg, WIDTHS)) + ")")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time the run without pictures and without TensorBoard, and the imports",
+    )
+    parser.add_argument(
+        "--widths",
+        nargs="*",
+        default=None,
+        help="hidden sizes such as [10,10,10] (default: " + " ".join(map(hidden_arg, WIDTHS)) + ")",
+    )
     args = parser.parse_args()
     widths = [[int(x) for x in w.strip("[]").split(",") if x] for w in args.widths] if args.widths else WIDTHS
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
-          f"medians of {args.repeats} whole processes each")
+    print(
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
+        f"medians of {args.repeats} whole processes each"
+    )
 
     rows, missed = [], 0
     for hidden in widths:
@@ -145,40 +161,97 @@ def main() -> None:
         ok_mb = r["peak"] <= FLOOR_MB
         missed += (not ok_s) + (not ok_mb)
         which = "run" if r["main"] >= r["helpers"] else "picture helper"
-        rows.append([hidden_arg(hidden), f"{r['seconds']:.2f}", f"{r['cpu']:.2f}", f"{floor:.1f}" if floor else "-",
-                     "-" if floor is None else "met" if ok_s else "MISSED",
-                     f"{r['peak']:.0f}", which, f"{r['main']:.0f}", f"{r['helpers']:.0f}",
-                     "met" if ok_mb else "MISSED"])
+        rows.append(
+            [
+                hidden_arg(hidden),
+                f"{r['seconds']:.2f}",
+                f"{r['cpu']:.2f}",
+                f"{floor:.1f}" if floor else "-",
+                "-" if floor is None else "met" if ok_s else "MISSED",
+                f"{r['peak']:.0f}",
+                which,
+                f"{r['main']:.0f}",
+                f"{r['helpers']:.0f}",
+                "met" if ok_mb else "MISSED",
+            ]
+        )
         print(f"  {hidden_arg(hidden)}: {r['seconds']:.2f} s, peak {r['peak']:.0f} MB", flush=True)
     print()
     print("whole process, python -m xorjax.run model.hidden=<h> cache=false (pictures and TensorBoard on):")
-    print(table(["hidden", "median s", "CPU s", "floor s", "time", "peak MB", "largest process", "run MB", "helper MB",
-                 f"<= {FLOOR_MB} MB"], rows))
+    print(
+        table(
+            [
+                "hidden",
+                "median s",
+                "CPU s",
+                "floor s",
+                "time",
+                "peak MB",
+                "largest process",
+                "run MB",
+                "helper MB",
+                f"<= {FLOOR_MB} MB",
+            ],
+            rows,
+        )
+    )
 
     if args.breakdown:
         imports = [one_process(["-c", IMPORTS])[:2] for _ in range(args.repeats)]
-        print(f"\nimports alone (python -c '{IMPORTS}'): {statistics.median(i[0] for i in imports):.2f} s, "
-              f"CPU {statistics.median(i[1] for i in imports):.2f} s (medians)")
+        print(
+            f"\nimports alone (python -c '{IMPORTS}'): {statistics.median(i[0] for i in imports):.2f} s, "
+            f"CPU {statistics.median(i[1] for i in imports):.2f} s (medians)"
+        )
         rows = []
         for hidden in widths:
             bare = whole_process(hidden, args.repeats, ["logger.plots=false", "logger.tensorboard=false"])
             tb = whole_process(hidden, args.repeats, ["logger.plots=false"])
-            rows.append([hidden_arg(hidden), f"{bare['seconds']:.2f}", f"{bare['cpu']:.2f}", f"{tb['seconds']:.2f}",
-                         f"{tb['cpu']:.2f}", f"{bare['peak']:.0f}", f"{tb['peak']:.0f}"])
+            rows.append(
+                [
+                    hidden_arg(hidden),
+                    f"{bare['seconds']:.2f}",
+                    f"{bare['cpu']:.2f}",
+                    f"{tb['seconds']:.2f}",
+                    f"{tb['cpu']:.2f}",
+                    f"{bare['peak']:.0f}",
+                    f"{tb['peak']:.0f}",
+                ]
+            )
         print("\nthe same run without pictures and TensorBoard (bare), and with TensorBoard only (medians):")
-        print(table(["hidden", "bare s", "bare CPU s", "+TensorBoard s", "+TensorBoard CPU s", "bare peak MB",
-                     "+TensorBoard peak MB"], rows))
+        print(
+            table(
+                [
+                    "hidden",
+                    "bare s",
+                    "bare CPU s",
+                    "+TensorBoard s",
+                    "+TensorBoard CPU s",
+                    "bare peak MB",
+                    "+TensorBoard peak MB",
+                ],
+                rows,
+            )
+        )
 
     jax.block_until_ready(jax.numpy.zeros(1) + 1)  # start the backend before the first timing
     rows = []
     for hidden in widths:
         c = compile_times(hidden)
-        rows.append([hidden_arg(hidden), f"{c['init']:.2f}", f"{c['lower']:.2f}", f"{c['compile']:.2f}",
-                     f"{c['lower'] + c['compile']:.2f}"])
+        rows.append(
+            [
+                hidden_arg(hidden),
+                f"{c['init']:.2f}",
+                f"{c['lower']:.2f}",
+                f"{c['compile']:.2f}",
+                f"{c['lower'] + c['compile']:.2f}",
+            ]
+        )
     print("\nin this process: init_starts' first call, and train_starts (record_weights on) traced and compiled:")
     print(table(["hidden", "init_starts s", "trace+lower s", "compile s", "trace+compile s"], rows))
-    print(f"\nload average {os.getloadavg()[0]:.1f} at the end; "
-          + ("every floor met" if not missed else f"{missed} floor(s) missed"))
+    print(
+        f"\nload average {os.getloadavg()[0]:.1f} at the end; "
+        + ("every floor met" if not missed else f"{missed} floor(s) missed")
+    )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,10 @@ def problem(overrides: list[Override], config_dirs: list[str]) -> str | None:
         readers = [e for e in experiments if config.reads(e, key)]
         if not readers:
             owners = [e for e in config.READS if config.reads(e, key)]
-            return (f"{key} is not read by experiment={' or '.join(experiments)}: it is a setting of "
-                    f"experiment={', '.join(owners)}")
+            return (
+                f"{key} is not read by experiment={' or '.join(experiments)}: it is a setting of "
+                f"experiment={', '.join(owners)}"
+            )
         if key not in GROUPS:
             for v in values(o):
                 wrong = type_problem(key, v)
@@ -83,8 +85,11 @@ def unknown(key: str) -> str | None:
     if key in SCHEMA or any(key.startswith(k + ".") and SCHEMA[k] is Any for k in SCHEMA):
         return None
     close = difflib.get_close_matches(key, SCHEMA, n=3, cutoff=0.6)
-    hint = (f"did you mean {' or '.join(close)}?" if close else
-            "python -m xorjax.run --help lists the settings, --cfg job shows them all")
+    hint = (
+        f"did you mean {' or '.join(close)}?"
+        if close
+        else "python -m xorjax.run --help lists the settings, --cfg job shows them all"
+    )
     return f"{key} is not a setting; {hint}"
 
 
@@ -110,7 +115,8 @@ def describe(t) -> str:
         return describe(next(a for a in args if a is not type(None))) + " or null"
     if origin is list:
         return {int: "a list of integers, e.g. [2,2]", float: "a list of numbers, e.g. [0.1,1.0]"}.get(
-            args[0], "a list")
+            args[0], "a list"
+        )
     if origin is dict:
         return "a name: number for each, e.g. {w: -2, x: 5, b: 3}"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a word"}.get(t, "a value")

@@ -1,6 +1,8 @@
-"""The settings schema: plain dataclasses that Hydra uses to type-check the config, and their value checks.
+"""The settings schema: plain dataclasses that Hydra uses to type-check the config, their value checks, and
+which experiment reads which settings (``READS``).
 
-Hydra itself is imported only by ``run``; everything below it receives a ``Config`` instance.
+Hydra itself is imported only at the edge (``run``, ``command_line``, ``callbacks``); everything below it
+receives a ``Config`` instance.
 """
 
 import dataclasses
@@ -34,7 +36,7 @@ class OptimizerConfig:
 class InitConfig:
     name: str = "normal"
     stddev: float = 1.0  # normal
-    limit: float = 1.0   # uniform: U(-limit, limit)
+    limit: float = 1.0  # uniform: U(-limit, limit)
     path: Optional[str] = None  # file: a weights.json
 
 
@@ -54,8 +56,8 @@ class LoggerConfig:
     """What a run leaves besides its numbers: TensorBoard event files, pictures, a progress bar."""
 
     tensorboard: bool = True  # events.out.tfevents.* in the run folder: `tensorboard --logdir outputs`
-    plots: bool = True        # PNG pictures in the run folder
-    progress: bool = True     # a bar on long work, when a person watches a terminal (never in parallel jobs)
+    plots: bool = True  # PNG pictures in the run folder
+    progress: bool = True  # a bar on long work, when a person watches a terminal (never in parallel jobs)
 
 
 @dataclass
@@ -64,9 +66,9 @@ class DerivativesConfig:
 
     x: float = 2.0
     y: float = 3.0
-    h: float = 0.01      # the lecture's step in (f(x + h) - f(x)) / h
+    h: float = 0.01  # the lecture's step in (f(x + h) - f(x)) / h
     table: str = "cube"  # the example whose error is tabled over h (a key of xorjax.lessons.differences.BY_KEY)
-    decades: int = 8     # that table's h = 1e-1 ... 1e-<decades>
+    decades: int = 8  # that table's h = 1e-1 ... 1e-<decades>
 
 
 @dataclass
@@ -76,7 +78,8 @@ class BackpropConfig:
     wxb: dict[str, float] = field(default_factory=lambda: {"w": -2.0, "x": 5.0, "b": 3.0})
     xyz: dict[str, float] = field(default_factory=lambda: {"x": -2.0, "y": 5.0, "z": -4.0})
     neuron: dict[str, float] = field(
-        default_factory=lambda: {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0})
+        default_factory=lambda: {"w0": 2.0, "w1": -3.0, "w2": -3.0, "x0": -1.0, "x1": -2.0}
+    )
     expr: Optional[str] = None  # a formula, e.g. "x * exp(y) + sin(x)" (see xorjax/lessons/expression.py)
     # its variables' values, e.g. {x: 1, y: 2}; untyped, because a typed empty dict refuses new keys
     inputs: Any = None
@@ -86,20 +89,20 @@ class BackpropConfig:
 class BasinConfig:
     """``experiment=basin``: two initial parameters varied over a grid around one start (``seed``)."""
 
-    x: str = "W1.0.0"   # the parameter along the picture's x axis: W<l>.<i>.<j> or b<l>.<j>, 0-based
-    y: str = "W1.1.0"   # ... and along its y axis (W1.1.0 is W1[1][0]: input x2 -> hidden unit 1)
-    size: int = 256     # pixels per side: size x size starts
-    span: float = 4.0   # each goes from its base value - span to base value + span
+    x: str = "W1.0.0"  # the parameter along the picture's x axis: W<l>.<i>.<j> or b<l>.<j>, 0-based
+    y: str = "W1.1.0"  # ... and along its y axis (W1.1.0 is W1[1][0]: input x2 -> hidden unit 1)
+    size: int = 256  # pixels per side: size x size starts
+    span: float = 4.0  # each goes from its base value - span to base value + span
 
 
 @dataclass
 class SweepConfig:
     """Many starts trained at once: ``experiment=sweep``, ``rhw1986`` and ``basin``."""
 
-    seeds: int = 1000   # starts per setting: seeds seed, seed + 1, ..., seed + seeds - 1
-    lrs: Optional[list[float]] = None          # learning rates (default: [optimizer.lr])
+    seeds: int = 1000  # starts per setting: seeds seed, seed + 1, ..., seed + seeds - 1
+    lrs: Optional[list[float]] = None  # learning rates (default: [optimizer.lr])
     init_scales: Optional[list[float]] = None  # init.stddev (normal) or init.limit (uniform) values (default: its own)
-    chunk: int = 8192   # starts per core per compiled call: amortises a call, yet stays in the core's cache
+    chunk: int = 8192  # starts per core per compiled call: amortises a call, yet stays in the core's cache
     stop_sse: Optional[float] = None  # stop a start once sum_p (yhat_p - y_p)^2 < this (with loss=sse; rhw1986)
     # the run folder of a sweep that was stopped part way: its finished chunks are kept, the rest trained, and
     # the results written there (experiment=sweep and rhw1986; the same settings as that sweep's)
@@ -132,8 +135,7 @@ class Config:
 # one the chosen experiment does not read is refused (xorjax/command_line.py), so no setting does nothing.
 EVERY = ("experiment", "cache", "device", "logger")
 TRAINING = ("seed", "steps", "loss", "batch", "grad", "log_every", "model", "optimizer", "init")
-SWEEPING = TRAINING + ("sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.chunk", "sweep.stop_sse",
-                      "sweep.resume")
+SWEEPING = TRAINING + ("sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.chunk", "sweep.stop_sse", "sweep.resume")
 READS = {
     "train": TRAINING,
     "logistic": TRAINING,
@@ -144,15 +146,27 @@ READS = {
     "derivatives": ("derivatives",),
     "backprop": ("backprop", "model.activation", "loss"),
     # the lecture's own net (2-2-1) and sweep size; the rest as its train and sweep sections read them
-    "lecture": ("handcrafted", "seed", "steps", "loss", "batch", "grad", "log_every", "model.activation",
-                "optimizer", "init", "sweep.chunk"),
+    "lecture": (
+        "handcrafted",
+        "seed",
+        "steps",
+        "loss",
+        "batch",
+        "grad",
+        "log_every",
+        "model.activation",
+        "optimizer",
+        "init",
+        "sweep.chunk",
+    ),
 }
 
 
 def reads(experiment: str, key: str) -> bool:
     """Whether ``experiment`` reads setting ``key`` (a dotted key, or a section such as ``optimizer``)."""
-    return any(key == p or key.startswith(p + ".") or p.startswith(key + ".")
-               for p in EVERY + READS.get(experiment, ()))
+    return any(
+        key == p or key.startswith(p + ".") or p.startswith(key + ".") for p in EVERY + READS.get(experiment, ())
+    )
 
 
 def schema(cls=None, prefix: str = "") -> dict[str, Any]:
@@ -174,9 +188,16 @@ def schema(cls=None, prefix: str = "") -> dict[str, Any]:
 
 
 # The settings that name one of a registry's entries: checked against it, and listed by --help.
-CHOICES = {"model.activation": model.ACTIVATIONS, "loss": model.LOSSES, "batch": descent.BATCHES,
-           "optimizer.name": descent.OPTIMIZERS, "init.name": model.INITS, "grad": descent.GRADS,
-           "device": devices.DEVICES, "derivatives.table": differences.BY_KEY}
+CHOICES = {
+    "model.activation": model.ACTIVATIONS,
+    "loss": model.LOSSES,
+    "batch": descent.BATCHES,
+    "optimizer.name": descent.OPTIMIZERS,
+    "init.name": model.INITS,
+    "grad": descent.GRADS,
+    "device": devices.DEVICES,
+    "derivatives.table": differences.BY_KEY,
+}
 
 
 def choices(key: str) -> str:
@@ -226,14 +247,17 @@ def _validate_lecture(cfg: Config) -> None:
         raise XorjaxError(f"derivatives.decades={d.decades} is not allowed: must be an integer in 1..15")
     inputs = cfg.backprop.inputs
     if inputs is not None and not isinstance(inputs, dict):
-        raise XorjaxError(f"backprop.inputs={inputs} is not allowed: give a name: number for each variable of "
-                          "backprop.expr, e.g. backprop.inputs={x: 1, y: 2}")
+        raise XorjaxError(
+            f"backprop.inputs={inputs} is not allowed: give a name: number for each variable of "
+            "backprop.expr, e.g. backprop.inputs={x: 1, y: 2}"
+        )
     defaults = BackpropConfig()
     for key in ("wxb", "xyz", "neuron", "inputs"):
         values = getattr(cfg.backprop, key) or {}
         if key != "inputs" and sorted(values) != sorted(getattr(defaults, key)):
-            raise XorjaxError(f"backprop.{key}={dict(values)} is not allowed: give the numbers "
-                              f"{', '.join(getattr(defaults, key))}")
+            raise XorjaxError(
+                f"backprop.{key}={dict(values)} is not allowed: give the numbers {', '.join(getattr(defaults, key))}"
+            )
         for name, v in values.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise XorjaxError(f"backprop.{key}.{name}={v} is not allowed: must be a finite number")
@@ -247,24 +271,36 @@ def _validate_sweep(cfg: Config) -> None:
     for key in ("lrs", "init_scales"):
         values = getattr(sw, key)
         if values is not None and (not values or not all(math.isfinite(v) and v > 0 for v in values)):
-            raise XorjaxError(f"sweep.{key}={list(values)} is not allowed: give a non-empty list of finite "
-                              "numbers > 0, e.g. [0.1,1.0]")
+            raise XorjaxError(
+                f"sweep.{key}={list(values)} is not allowed: give a non-empty list of finite "
+                "numbers > 0, e.g. [0.1,1.0]"
+            )
     if sw.chunk < 1:
         raise XorjaxError(f"sweep.chunk={sw.chunk} is not allowed: must be an integer >= 1")
     if sw.stop_sse is not None:
         _positive("sweep.stop_sse", sw.stop_sse)
         if cfg.loss != "sse":
-            raise XorjaxError(f"sweep.stop_sse={sw.stop_sse} is not allowed with loss={cfg.loss}: the stop "
-                              "criterion is a sum of squared errors, so it needs loss=sse")
+            raise XorjaxError(
+                f"sweep.stop_sse={sw.stop_sse} is not allowed with loss={cfg.loss}: the stop "
+                "criterion is a sum of squared errors, so it needs loss=sse"
+            )
     if sw.basin.size < 2:
         raise XorjaxError(f"sweep.basin.size={sw.basin.size} is not allowed: must be an integer >= 2")
     _positive("sweep.basin.span", sw.basin.span)
 
 
 def train_spec(cfg: Config) -> descent.Spec:
-    return descent.Spec(steps=cfg.steps, log_every=cfg.log_every, activation=cfg.model.activation,
-                      loss=cfg.loss, optimizer=cfg.optimizer.name, batch=cfg.batch,
-                      momentum=cfg.optimizer.momentum, grad=cfg.grad, stop_below=stop_below(cfg))
+    return descent.Spec(
+        steps=cfg.steps,
+        log_every=cfg.log_every,
+        activation=cfg.model.activation,
+        loss=cfg.loss,
+        optimizer=cfg.optimizer.name,
+        batch=cfg.batch,
+        momentum=cfg.optimizer.momentum,
+        grad=cfg.grad,
+        stop_below=stop_below(cfg),
+    )
 
 
 def stop_below(cfg: Config) -> float:

@@ -1,7 +1,9 @@
-"""``python -m xorjax.run [overrides]``: the Hydra entry point, and the only module that knows Hydra.
+"""``python -m xorjax.run [overrides]`` (or ``xorjax …``): the Hydra entry point.
 
-It composes the config, checks every value before Hydra makes a run folder (so a bad setting costs one
-line and leaves ``outputs/`` untouched), turns it into a ``Config`` and calls ``experiments/<name>.run``.
+Hydra lives at the edge: here, in ``command_line`` (the command line checked against the schema before
+anything is composed) and in ``callbacks`` (a single run's values checked before its folder exists; the
+multirun summary). This module composes the config, turns it into a ``Config`` and calls
+``experiments/<name>.run``; everything below receives that ``Config``.
 """
 
 import importlib
@@ -44,8 +46,25 @@ def folder_tag(overrides: str) -> str:
     """Hydra's ``override_dirname`` ("model.hidden-[10,10]_seed-1") -> "_model.hidden-10+10_seed-1": the end of
     a run folder's name. Its characters need no quotes in a setting (Hydra's grammar reserves = , [ ] { } ( )
     and spaces), so ``init.path=<folder>/weights.json`` works as typed."""
-    tag = overrides.translate(str.maketrans({",": "+", "=": "-", "/": "-", ":": "-", " ": "", "'": "", '"': "",
-                                             "[": "", "]": "", "{": "", "}": "", "(": "", ")": ""}))
+    tag = overrides.translate(
+        str.maketrans(
+            {
+                ",": "+",
+                "=": "-",
+                "/": "-",
+                ":": "-",
+                " ": "",
+                "'": "",
+                '"': "",
+                "[": "",
+                "]": "",
+                "{": "",
+                "}": "",
+                "(": "",
+                ")": "",
+            }
+        )
+    )
     return f"_{tag[:FOLDER_TAG_MAX]}" if tag else ""
 
 
@@ -103,8 +122,9 @@ def check_overrides(argv: list[str], compose_each: bool = True) -> str | None:
     if found or not compose_each:
         return found
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
-    sweeps = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in parsed
-              if o.is_sweep_override()]
+    sweeps = [
+        [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in parsed if o.is_sweep_override()
+    ]
     extra = [f"hydra.searchpath=[file://{dirs[1]}]"] if args.config_dir else []
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
         for overrides in [fixed] + [fixed + [s] for sweep in sweeps for s in sweep]:
@@ -121,7 +141,9 @@ def check_overrides(argv: list[str], compose_each: bool = True) -> str | None:
 def _enable_compilation_cache() -> None:
     import jax
 
-    root = os.environ.get("XORJAX_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "xorjax"
+    root = (
+        os.environ.get("XORJAX_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "xorjax"
+    )
     jax.config.update("jax_compilation_cache_dir", str(Path(root) / "jax"))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 

@@ -30,9 +30,9 @@ def _overrides(job: Path, fixed=FIXED) -> list[str]:
     path = job / ".hydra" / "overrides.yaml"
     if not path.is_file():
         return []
-    import yaml  # PyYAML, which Hydra brings; only needed here
+    from omegaconf import OmegaConf  # Hydra's own reader of its files
 
-    lines = yaml.safe_load(path.read_text()) or []
+    lines = list(OmegaConf.load(path) or [])
     return [o for o in lines if not o.split("=")[0].lstrip("+~").startswith(("hydra",) + tuple(fixed))]
 
 
@@ -47,8 +47,10 @@ def collect(root: Path) -> tuple[list[dict], list[str]]:
     """Rows from every job under ``root`` (a sweep: one per setting; a run: one); and the job folders
     without results."""
     rows, missing = [], []
-    jobs = sorted({p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob("atlas.json")},
-                  key=lambda p: [int(s) if s.isdigit() else s for s in p.relative_to(root).parts])
+    jobs = sorted(
+        {p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob("atlas.json")},
+        key=lambda p: [int(s) if s.isdigit() else s for s in p.relative_to(root).parts],
+    )
     for job in jobs:
         # a job folder is "<job number>_<its overrides>": the table names it by its number (the overrides
         # have their own column)
@@ -57,10 +59,17 @@ def collect(root: Path) -> tuple[list[dict], list[str]]:
         if atlas is None and metrics is None:
             missing.append(name)
         elif atlas is None:
-            rows.append({"job": name, "kind": "run", "status": metrics.get("status", ""),
-                         "final_cost": metrics.get("final_loss"), "accuracy": metrics.get("accuracy"),
-                         "solved_at": metrics.get("solved_at", "") if metrics.get("status") == "solved" else "",
-                         "overrides": " ".join(_overrides(job, []))})
+            rows.append(
+                {
+                    "job": name,
+                    "kind": "run",
+                    "status": metrics.get("status", ""),
+                    "final_cost": metrics.get("final_loss"),
+                    "accuracy": metrics.get("accuracy"),
+                    "solved_at": metrics.get("solved_at", "") if metrics.get("status") == "solved" else "",
+                    "overrides": " ".join(_overrides(job, [])),
+                }
+            )
         else:
             rows += _sweep_rows(name, atlas, " ".join(_overrides(job)))
     return rows, missing
@@ -70,11 +79,25 @@ def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
     rows = []
     for c in atlas["configs"]:
         top = c["classes"][0]["class"] if c.get("classes") else ""
-        rows.append({"job": job, "kind": "sweep", "hidden": c["hidden"], "lr": c["lr"],
-                     "init_scale": c["init_scale"], "seeds": c["seeds"], "success_rate": c["success_rate"],
-                     "ci95_lo": c["ci95"][0], "ci95_hi": c["ci95"][1], "median_steps": c["median_steps"],
-                     **{s: c["outcomes"].get(s, 0) for s in STATUSES}, "classes": len(c.get("classes", [])),
-                     "top_class": top, "overrides": extra, "settings": atlas.get("settings", "")})
+        rows.append(
+            {
+                "job": job,
+                "kind": "sweep",
+                "hidden": c["hidden"],
+                "lr": c["lr"],
+                "init_scale": c["init_scale"],
+                "seeds": c["seeds"],
+                "success_rate": c["success_rate"],
+                "ci95_lo": c["ci95"][0],
+                "ci95_hi": c["ci95"][1],
+                "median_steps": c["median_steps"],
+                **{s: c["outcomes"].get(s, 0) for s in STATUSES},
+                "classes": len(c.get("classes", [])),
+                "top_class": top,
+                "overrides": extra,
+                "settings": atlas.get("settings", ""),
+            }
+        )
     return rows
 
 
@@ -104,17 +127,38 @@ def markdown(rows: list[dict], missing: list[str]) -> str:
 
 
 def _sweep_table(rows: list[dict]) -> list[str]:
-    header = ["job", "hidden", "lr", "init scale", "seeds", "solved", "95% CI", "median steps",
-              *STATUSES[1:], "classes", "most frequent class", "other settings"]
+    header = [
+        "job",
+        "hidden",
+        "lr",
+        "init scale",
+        "seeds",
+        "solved",
+        "95% CI",
+        "median steps",
+        *STATUSES[1:],
+        "classes",
+        "most frequent class",
+        "other settings",
+    ]
     common = _common(rows)
     lines = ["## Sweeps", ""] + ([f"Every job: {' '.join(sorted(common))}", ""] if common else [])
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
-        cells = [r["job"], r["hidden"], f"{r['lr']:g}", f"{r['init_scale']:g}", r["seeds"],
-                 f"{100 * r['success_rate']:.1f}%", f"{100 * r['ci95_lo']:.1f}-{100 * r['ci95_hi']:.1f}%",
-                 "-" if r["median_steps"] is None else f"{r['median_steps']:.0f}",
-                 *[r[s] for s in STATUSES[1:]], r["classes"], f"`{r['top_class']}`" if r["top_class"] else "-",
-                 " ".join(o for o in r["overrides"].split() if o not in common) or "-"]
+        cells = [
+            r["job"],
+            r["hidden"],
+            f"{r['lr']:g}",
+            f"{r['init_scale']:g}",
+            r["seeds"],
+            f"{100 * r['success_rate']:.1f}%",
+            f"{100 * r['ci95_lo']:.1f}-{100 * r['ci95_hi']:.1f}%",
+            "-" if r["median_steps"] is None else f"{r['median_steps']:.0f}",
+            *[r[s] for s in STATUSES[1:]],
+            r["classes"],
+            f"`{r['top_class']}`" if r["top_class"] else "-",
+            " ".join(o for o in r["overrides"].split() if o not in common) or "-",
+        ]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return lines + [""]
 
@@ -126,10 +170,14 @@ def _run_table(rows: list[dict]) -> list[str]:
     lines += [f"Every job: {' '.join(sorted(common))}", ""] if common else []
     lines += ["| job | settings | status | final cost | accuracy | solved at |", "|---|---|---|---|---|---|"]
     for r in rows:
-        cells = [r["job"], " ".join(o for o in r["overrides"].split() if o not in common) or "-", r["status"],
-                 "-" if r["final_cost"] is None else f"{r['final_cost']:.6g}",
-                 "-" if r["accuracy"] is None else f"{r['accuracy']:g}",
-                 "-" if r["solved_at"] == "" else r["solved_at"]]
+        cells = [
+            r["job"],
+            " ".join(o for o in r["overrides"].split() if o not in common) or "-",
+            r["status"],
+            "-" if r["final_cost"] is None else f"{r['final_cost']:.6g}",
+            "-" if r["accuracy"] is None else f"{r['accuracy']:g}",
+            "-" if r["solved_at"] == "" else r["solved_at"],
+        ]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return lines + [""]
 
@@ -155,10 +203,15 @@ def build(root) -> list[dict]:
         from xorjax.output.plots import jobs
 
         common = _common(runs)
-        labels = [f"{r['job']}: " + (" ".join(o for o in r["overrides"].split() if o not in common) or "-")
-                  for r in runs]
-        jobs.final_costs(root / ("summary_runs.png" if sweeps else "summary.png"), labels,
-                         [r["final_cost"] for r in runs], [r["status"] for r in runs])
+        labels = [
+            f"{r['job']}: " + (" ".join(o for o in r["overrides"].split() if o not in common) or "-") for r in runs
+        ]
+        jobs.final_costs(
+            root / ("summary_runs.png" if sweeps else "summary.png"),
+            labels,
+            [r["final_cost"] for r in runs],
+            [r["status"] for r in runs],
+        )
     return rows
 
 
@@ -167,8 +220,12 @@ def heatmap(path: Path, rows: list[dict]) -> None:
 
     scales = len({r["init_scale"] for r in rows}) > 1
     common = set.intersection(*(set(r["overrides"].split()) for r in rows))
-    labels = list(dict.fromkeys(_label(r, scales, common) for r in
-                                sorted(rows, key=lambda r: (len(r["hidden"]), r["hidden"], r["init_scale"]))))
+    labels = list(
+        dict.fromkeys(
+            _label(r, scales, common)
+            for r in sorted(rows, key=lambda r: (len(r["hidden"]), r["hidden"], r["init_scale"]))
+        )
+    )
     lrs = sorted({r["lr"] for r in rows})
     values = np.full((len(labels), len(lrs)), math.nan)
     for r in rows:
@@ -180,8 +237,10 @@ def heatmap(path: Path, rows: list[dict]) -> None:
 def main(argv=None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0].startswith("-"):
-        print("usage: python -m xorjax.summary <multirun folder>   (e.g. outputs/multirun/DATE/TIME_sweep)",
-              file=sys.stderr)
+        print(
+            "usage: python -m xorjax.summary <multirun folder>   (e.g. outputs/multirun/DATE/TIME_sweep)",
+            file=sys.stderr,
+        )
         sys.exit(2)
     root = Path(args[0])
     if not root.is_dir():
@@ -189,8 +248,10 @@ def main(argv=None) -> None:
         sys.exit(2)
     rows = build(root)
     if not rows:
-        print(f"xorjax: {root}: no job has results yet (an atlas.json or a metrics.json); is it a multirun folder?",
-              file=sys.stderr)
+        print(
+            f"xorjax: {root}: no job has results yet (an atlas.json or a metrics.json); is it a multirun folder?",
+            file=sys.stderr,
+        )
         sys.exit(2)
     print(markdown(*collect(root)), end="")
     print(f"wrote {root / 'summary.csv'}, summary.md, summary.png")

@@ -32,17 +32,27 @@ from xorjax.core import data, model
 
 # (f(0,0), f(0,1), f(1,0), f(1,1)) -> the gate's name: the sixteen names. The one list of gate names.
 GATES = {
-    (0, 0, 0, 0): "FALSE", (0, 0, 0, 1): "AND", (0, 0, 1, 0): "x1 AND NOT x2", (0, 0, 1, 1): "x1",
-    (0, 1, 0, 0): "x2 AND NOT x1", (0, 1, 0, 1): "x2", (0, 1, 1, 0): "XOR", (0, 1, 1, 1): "OR",
-    (1, 0, 0, 0): "NOR", (1, 0, 0, 1): "XNOR", (1, 0, 1, 0): "NOT x2", (1, 0, 1, 1): "x1 OR NOT x2",
-    (1, 1, 0, 0): "NOT x1", (1, 1, 0, 1): "x2 OR NOT x1", (1, 1, 1, 0): "NAND", (1, 1, 1, 1): "TRUE",
+    (0, 0, 0, 0): "FALSE",
+    (0, 0, 0, 1): "AND",
+    (0, 0, 1, 0): "x1 AND NOT x2",
+    (0, 0, 1, 1): "x1",
+    (0, 1, 0, 0): "x2 AND NOT x1",
+    (0, 1, 0, 1): "x2",
+    (0, 1, 1, 0): "XOR",
+    (0, 1, 1, 1): "OR",
+    (1, 0, 0, 0): "NOR",
+    (1, 0, 0, 1): "XNOR",
+    (1, 0, 1, 0): "NOT x2",
+    (1, 0, 1, 1): "x1 OR NOT x2",
+    (1, 1, 0, 0): "NOT x1",
+    (1, 1, 0, 1): "x2 OR NOT x1",
+    (1, 1, 1, 0): "NAND",
+    (1, 1, 1, 1): "TRUE",
 }
 PATTERNS = data.PATTERNS  # the order of every truth table
 XOR = data.TARGETS
-UNSAT = 2            # a table entry where the unit is not saturated ("?")
-MAX_EXACT = 4        # hidden units up to which output tables and exact classes are formed (2^4 rows, 384 maps)
-
-
+UNSAT = 2  # a table entry where the unit is not saturated ("?")
+MAX_EXACT = 4  # hidden units up to which output tables and exact classes are formed (2^4 rows, 384 maps)
 
 
 class Family(NamedTuple):
@@ -81,7 +91,7 @@ def tables(params: dict, activation: str = "sigmoid") -> tuple[np.ndarray, np.nd
     W2, b2 = params["W2"], params["b2"]
     H = W2.shape[0]
     with jax.enable_x64(True), jax.default_device(_host()):
-        _, (h,) = model.predict(params, data.X.astype(np.float64), activation)   # (4, H, N)
+        _, (h,) = model.predict(params, data.X.astype(np.float64), activation)  # (4, H, N)
         hidden = _ternary(np.moveaxis(np.asarray(h), (0, 1), (-1, -2)), act.middle, act.margin)  # (N, H, 4)
         if H > MAX_EXACT:
             return hidden, None
@@ -115,7 +125,7 @@ def _digits(n: int, width: int) -> tuple:
 def family(key) -> Family:
     H = len(key) - 1
     hidden = tuple(_digits(k, len(PATTERNS)) for k in key[:H])
-    return Family(hidden, None if key[H] < 0 else _digits(key[H], 2 ** H))
+    return Family(hidden, None if key[H] < 0 else _digits(key[H], 2**H))
 
 
 def _neg(table: tuple) -> tuple:
@@ -167,13 +177,14 @@ def canonical(f: Family, flips_allowed: bool = True) -> Family:
             units.append(_neg(t) if flips_allowed and first == 1 else t)
         return Family(tuple(sorted(units)), None)
     perms, flips, rows = _maps(H, flips_allowed)
-    hidden = np.asarray(f.hidden)[perms]                                   # (T, H, 4)
+    hidden = np.asarray(f.hidden)[perms]  # (T, H, 4)
     hidden = np.where(flips[..., None] & (hidden != UNSAT), 1 - hidden, hidden)
     candidates = np.concatenate([hidden.reshape(len(perms), -1), np.asarray(f.output)[rows]], axis=1)
-    best = candidates[np.lexsort(candidates.T[::-1])[0]]                  # the lexicographically smallest
+    best = candidates[np.lexsort(candidates.T[::-1])[0]]  # the lexicographically smallest
     P = len(PATTERNS)
-    return Family(tuple(tuple(int(v) for v in best[k * P:(k + 1) * P]) for k in range(H)),
-                  tuple(int(v) for v in best[H * P:]))
+    return Family(
+        tuple(tuple(int(v) for v in best[k * P : (k + 1) * P]) for k in range(H)), tuple(int(v) for v in best[H * P :])
+    )
 
 
 def gate_name(table: tuple, names=("x1", "x2")) -> str:

@@ -41,12 +41,12 @@ class Spec(NamedTuple):
 class Trained(NamedTuple):
     """A training's result; arrays carry the start axes of the learning rate / parameters."""
 
-    layers: list            # final parameters, in the net's layout (model.to_layers)
-    loss: jax.Array         # (records, *B) cost before the update at each of ``record_steps``
-    accuracy: jax.Array     # (records, *B)
-    solved_at: jax.Array    # (*B) first step whose accuracy was 1.0, -1 if never
-    finite: jax.Array       # (*B) every recorded cost, the final cost and the final weights were finite
-    final_loss: jax.Array   # (*B) cost after the last update
+    layers: list  # final parameters, in the net's layout (model.to_layers)
+    loss: jax.Array  # (records, *B) cost before the update at each of ``record_steps``
+    accuracy: jax.Array  # (records, *B)
+    solved_at: jax.Array  # (*B) first step whose accuracy was 1.0, -1 if never
+    finite: jax.Array  # (*B) every recorded cost, the final cost and the final weights were finite
+    final_loss: jax.Array  # (*B) cost after the last update
     final_accuracy: jax.Array
     weights: object = None  # with Spec.record_weights: {"W1": (records, in, out, *B), ...} at ``record_steps``
     final_yhat: object = None  # (patterns, *B) yhat after the last update: the outcome is read from it
@@ -111,7 +111,7 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
             layers, opt_state = update(layers, opt_state, grads)
         else:  # online: one update per pattern, in a fixed order; a step is one pass (an epoch)
             for p in range(X.shape[0]):
-                _, _, g = _value_and_grad(layers, X[p:p + 1], Y[p:p + 1], spec)
+                _, _, g = _value_and_grad(layers, X[p : p + 1], Y[p : p + 1], spec)
                 layers, opt_state = update(layers, opt_state, g)
         solved_at = jnp.where((solved_at < 0) & (acc == 1.0), t, solved_at)
         if spec.stop_below > 0:
@@ -129,8 +129,13 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
         rec = (c, acc, model.from_layers(carry[0])) if spec.record_weights else (c, acc)
         return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, unroll)), rec
 
-    carry = (layers, opt.init(layers), jnp.int32(0),
-             jnp.full(batch_shape, -1, jnp.int32), jnp.full(batch_shape, -1, jnp.int32))
+    carry = (
+        layers,
+        opt.init(layers),
+        jnp.int32(0),
+        jnp.full(batch_shape, -1, jnp.int32),
+        jnp.full(batch_shape, -1, jnp.int32),
+    )
     n_full, rem = divmod(spec.steps, spec.log_every)
     carry, recs = jax.lax.scan(lambda c, _: block(c, spec.log_every), carry, length=n_full)
     if rem:  # a last, shorter block
@@ -141,9 +146,18 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
     final_loss, final_acc = model.cost_and_accuracy(layers, X, Y, spec.activation, spec.loss)
     final_yhat = model.sigmoid(model.forward(layers, X, spec.activation)[0])
     finite = jnp.all(jnp.isfinite(loss), axis=0) & jnp.isfinite(final_loss)  # NaN, once there, stays
-    return Trained(layers, loss, acc, solved_at, finite, final_loss, final_acc,
-                   weights[0] if weights else None, final_yhat,
-                   stopped_at if spec.stop_below > 0 else None)
+    return Trained(
+        layers,
+        loss,
+        acc,
+        solved_at,
+        finite,
+        final_loss,
+        final_acc,
+        weights[0] if weights else None,
+        final_yhat,
+        stopped_at if spec.stop_below > 0 else None,
+    )
 
 
 # How a training ended, judged from the final outputs yhat on the four patterns (any loss). "Right" means
@@ -159,15 +173,15 @@ DIVERGED_RATIO = 10.0
 STATUS_MEANING = {
     "solved": "accuracy 1.0: every pattern on the right side of 0.5 (with a stop criterion: the cost met it)",
     "plateau": f"all four ŷ within {NEAR_HALF:g} of 0.5: the network has not started to separate the patterns "
-               "(BCE ≈ ln 2 = 0.693)",
+    "(BCE ≈ ln 2 = 0.693)",
     "two-stuck": f"two patterns right (|ŷ − y| < {RIGHT:g}), two stuck at ŷ≈0.5 (within {NEAR_HALF:g}) — the "
-                 "network has not yet separated them (BCE ≈ ln 2 / 2 = 0.347)",
+    "network has not yet separated them (BCE ≈ ln 2 / 2 = 0.347)",
     "three-merged": f"one pattern right, the other three merged on one shared ŷ (within {MERGED:g} of each other, "
-                    "≈ 2/3 or 1/3): one hidden line where XOR needs two (BCE ≈ 0.477)",
+    "≈ 2/3 or 1/3): one hidden line where XOR needs two (BCE ≈ 0.477)",
     "diverged": f"a cost or weight became NaN or infinite, or the final cost is more than {DIVERGED_RATIO:g} times "
-                "the first: the steps overshoot (try a smaller optimizer.lr)",
+    "the first: the steps overshoot (try a smaller optimizer.lr)",
     "slow": f"none of the above, and the cost still fell by more than {STILL_IMPROVING:.0%} over the last tenth of "
-            "the run: give it more steps (a larger steps=…)",
+    "the run: give it more steps (a larger steps=…)",
     "unsolved": "none of the above: some pattern is wrong and the cost has stopped falling",
 }
 
@@ -187,8 +201,14 @@ def status(trained: Trained, Y=None) -> jax.Array:
     improving = trained.final_loss < (1 - STILL_IMPROVING) * late
     diverged = ~trained.finite | (trained.final_loss > DIVERGED_RATIO * trained.loss[0])
     solved = trained.final_accuracy == 1.0 if trained.stopped_at is None else trained.stopped_at >= 0
-    conditions = [solved, n_half == len(Y), (n_right == 2) & (n_half == 2),
-                  (n_right == 1) & (spread < MERGED), diverged, improving]
+    conditions = [
+        solved,
+        n_half == len(Y),
+        (n_right == 2) & (n_half == 2),
+        (n_right == 1) & (spread < MERGED),
+        diverged,
+        improving,
+    ]
     code = jnp.full(solved.shape, STATUSES.index("unsolved"), jnp.int32)
     for i in reversed(range(len(conditions))):  # the first rule that holds wins; diverged above all
         code = jnp.where(conditions[i], i, code)
@@ -211,10 +231,12 @@ def why_diverged(trained: Trained, final: dict, log_every: int) -> str:
         return "the cost after the last step is NaN or infinite (every recorded cost was finite)"
     limit = DIVERGED_RATIO * loss[0]
     above = np.flatnonzero(loss > limit)
-    return (f"the final cost {last:.6g} is more than {DIVERGED_RATIO:g} times the first cost {loss[0]:.6g} "
-            "(every cost and weight is finite"
-            + (f"; the cost was first recorded above {limit:.6g} at step {above[0] * log_every}" if len(above) else "")
-            + ")")
+    return (
+        f"the final cost {last:.6g} is more than {DIVERGED_RATIO:g} times the first cost {loss[0]:.6g} "
+        "(every cost and weight is finite"
+        + (f"; the cost was first recorded above {limit:.6g} at step {above[0] * log_every}" if len(above) else "")
+        + ")"
+    )
 
 
 @partial(jax.jit, static_argnames=("hidden", "init"))
@@ -247,13 +269,16 @@ def train_starts_uncompiled(params, lrs, X, Y, spec: Spec):
         # XLA sums a matrix product in another order for a batch of starts than for one start (measured:
         # 2-100-1 and 2-10-10-10-1 differ in the last bits), so matrix nets train one start at a time, each
         # by the very program of a single run: start i of a sweep stays the run seed=i, bit for bit.
-        final, trained = jax.lax.map(lambda a: train_starts_uncompiled(*a, X, Y, spec),
-                                     ({k: jnp.moveaxis(v, -1, 0)[..., None] for k, v in params.items()}, lrs[:, None]))
+        final, trained = jax.lax.map(
+            lambda a: train_starts_uncompiled(*a, X, Y, spec),
+            ({k: jnp.moveaxis(v, -1, 0)[..., None] for k, v in params.items()}, lrs[:, None]),
+        )
         return jax.tree.map(lambda v: jnp.moveaxis(v[..., 0], 0, -1), (final, trained))
     trained = train_layers(model.to_layers(params), lrs, X, Y, spec)
     final = model.from_layers(trained.layers)
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v), axis=tuple(range(v.ndim - 1)))
-                                for v in final.values()]), axis=0)
+    finite = jnp.all(
+        jnp.stack([jnp.all(jnp.isfinite(v), axis=tuple(range(v.ndim - 1))) for v in final.values()]), axis=0
+    )
     return final, trained._replace(layers=(), finite=trained.finite & finite)
 
 

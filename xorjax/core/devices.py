@@ -102,8 +102,11 @@ def select(device: str, many_starts: bool, cores: int | None = None) -> jax.Devi
     try:
         return jax.devices(p)[0] if p else jax.devices()[0]
     except RuntimeError:  # JAX's "Unknown backend" / "no platforms that are instances of gpu"
-        raise XorjaxError(NO_GPU.format("JAX finds no GPU here (a submitit_local job sees one only with "
-                                         "hydra.launcher.gpus_per_node=1)")) from None
+        raise XorjaxError(
+            NO_GPU.format(
+                "JAX finds no GPU here (a submitit_local job sees one only with hydra.launcher.gpus_per_node=1)"
+            )
+        ) from None
 
 
 @contextmanager

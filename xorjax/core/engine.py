@@ -40,12 +40,12 @@ CACHE_WEIGHTS = 32768
 class Starts(NamedTuple):
     """The outcome of every start (host arrays, start axis first)."""
 
-    status: np.ndarray      # int8 index into descent.STATUSES
-    solved_at: np.ndarray   # int32 first step with accuracy 1.0, -1 if never
+    status: np.ndarray  # int8 index into descent.STATUSES
+    solved_at: np.ndarray  # int32 first step with accuracy 1.0, -1 if never
     stopped_at: np.ndarray | None  # int32 with a stop criterion: the step it was met, -1 if never
     final_loss: np.ndarray  # float32 (NaN if diverged)
     keys: np.ndarray | None  # (N, H + 1) atlas keys (one hidden layer only)
-    firsts: dict            # {(group, key row): (start index, weights)} for solved starts
+    firsts: dict  # {(group, key row): (start index, weights)} for solved starts
 
 
 def _out_specs(hidden):
@@ -67,17 +67,20 @@ def compile_chunk(init: Callable, hidden, spec: descent.Spec, devices: tuple):
 
     mesh = Mesh(np.asarray(devices), ("d",))
     # check_vma off: the carried start arrays of a single run's scan are created inside the body.
-    return jax.jit(jax.shard_map(body, mesh=mesh, in_specs=(P("d"), P("d"), P(), P()),
-                                 out_specs=_out_specs(hidden), check_vma=False),
-                   compiler_options=descent.COMPILER_OPTIONS)  # as a single run's, so start i is that run
+    return jax.jit(
+        jax.shard_map(
+            body, mesh=mesh, in_specs=(P("d"), P("d"), P(), P()), out_specs=_out_specs(hidden), check_vma=False
+        ),
+        compiler_options=descent.COMPILER_OPTIONS,
+    )  # as a single run's, so start i is that run
 
 
 class ChunkStore(Protocol):
     """Where finished chunks are kept, so that a killed sweep resumes without recomputing them (the engine
     itself does no I/O; ``experiments/sweep.py`` keeps them as files in the run folder)."""
 
-    def finished(self) -> dict[int, int]: ...            # {lo: hi} of every chunk [lo, hi) already done
-    def load(self, lo: int, hi: int) -> dict: ...         # a chunk's arrays, as given to ``save``
+    def finished(self) -> dict[int, int]: ...  # {lo: hi} of every chunk [lo, hi) already done
+    def load(self, lo: int, hi: int) -> dict: ...  # a chunk's arrays, as given to ``save``
     def save(self, lo: int, hi: int, arrays: dict) -> None: ...
 
 
@@ -122,18 +125,34 @@ class Grid:
         return {"seed": self.first_seed + i % self.seeds, "scale": self.scales[g]}, self.lrs[g], g
 
 
-def run_starts(inputs: dict, lrs: np.ndarray, init: Callable, hidden, spec: descent.Spec, *,
-               activation: str = "sigmoid", group: np.ndarray | None = None, chunk: int = 8192,
-               desc: str = "sweep", show: bool | None = None, store: ChunkStore | None = None) -> Starts:
+def run_starts(
+    inputs: dict,
+    lrs: np.ndarray,
+    init: Callable,
+    hidden,
+    spec: descent.Spec,
+    *,
+    activation: str = "sigmoid",
+    group: np.ndarray | None = None,
+    chunk: int = 8192,
+    desc: str = "sweep",
+    show: bool | None = None,
+    store: ChunkStore | None = None,
+) -> Starts:
     """Trains ``len(lrs)`` starts; ``inputs`` holds per-start arrays (start axis first) that ``init``
     (traced inside the compiled call) turns into parameters with the start axis last. Returns every start's
     outcome (for a sweep too large to keep them, ``run_grid``)."""
     n = len(lrs)
     group = np.zeros(n, np.int64) if group is None else group
     one_layer = len(hidden) == 1
-    out = Starts(np.empty(n, np.int8), np.empty(n, np.int32),
-                 np.empty(n, np.int32) if spec.stop_below > 0 else None, np.empty(n, np.float32),
-                 np.empty((n, hidden[0] + 1), np.int64) if one_layer else None, {})
+    out = Starts(
+        np.empty(n, np.int8),
+        np.empty(n, np.int32),
+        np.empty(n, np.int32) if spec.stop_below > 0 else None,
+        np.empty(n, np.float32),
+        np.empty((n, hidden[0] + 1), np.int64) if one_layer else None,
+        {},
+    )
 
     def part(lo, hi):
         return {k: v[lo:hi] for k, v in inputs.items()}, lrs[lo:hi], group[lo:hi]
@@ -144,14 +163,24 @@ def run_starts(inputs: dict, lrs: np.ndarray, init: Callable, hidden, spec: desc
                 getattr(out, k)[lo:hi] = arrays[k]
         merge_firsts(out.firsts, arrays, hidden)
 
-    train_chunks(n, part, keep, init, hidden, spec, activation=activation, chunk=chunk, desc=desc, show=show,
-                 store=store)
+    train_chunks(
+        n, part, keep, init, hidden, spec, activation=activation, chunk=chunk, desc=desc, show=show, store=store
+    )
     return out
 
 
-def run_grid(starts: Grid, init: Callable, hidden, spec: descent.Spec, *, activation: str = "sigmoid",
-             chunk: int = 8192, desc: str = "sweep", show: bool | None = None,
-             store: ChunkStore | None = None) -> tuple[list[tally.Tally], dict]:
+def run_grid(
+    starts: Grid,
+    init: Callable,
+    hidden,
+    spec: descent.Spec,
+    *,
+    activation: str = "sigmoid",
+    chunk: int = 8192,
+    desc: str = "sweep",
+    show: bool | None = None,
+    store: ChunkStore | None = None,
+) -> tuple[list[tally.Tally], dict]:
     """Trains the starts of a ``Grid`` keeping only each setting's ``Tally`` and the weights of every family's
     first start (``Starts.firsts``): memory bounded by the chunk and the number of families, whatever the
     number of starts. The per-start outcomes go to the ``store`` if any."""
@@ -160,13 +189,28 @@ def run_grid(starts: Grid, init: Callable, hidden, spec: descent.Spec, *, activa
     def keep(lo, hi, arrays, group):
         for g in np.unique(group).tolist():
             rows = np.flatnonzero(group == g)
-            tallies[g].add(lo + rows, arrays["status"][rows], arrays["solved_at"][rows],
-                           arrays["stopped_at"][rows] if "stopped_at" in arrays else None,
-                           arrays["keys"][rows] if "keys" in arrays else None)
+            tallies[g].add(
+                lo + rows,
+                arrays["status"][rows],
+                arrays["solved_at"][rows],
+                arrays["stopped_at"][rows] if "stopped_at" in arrays else None,
+                arrays["keys"][rows] if "keys" in arrays else None,
+            )
         merge_firsts(firsts, arrays, hidden)
 
-    train_chunks(len(starts), starts.part, keep, init, hidden, spec, activation=activation, chunk=chunk,
-                 desc=desc, show=show, store=store)
+    train_chunks(
+        len(starts),
+        starts.part,
+        keep,
+        init,
+        hidden,
+        spec,
+        activation=activation,
+        chunk=chunk,
+        desc=desc,
+        show=show,
+        store=store,
+    )
     return tallies, firsts
 
 
@@ -178,8 +222,20 @@ def per_core(chunk: int, hidden) -> int:
     return min(chunk, max(1, CACHE_WEIGHTS // sum(math.prod(s) for s in model.param_shapes(hidden).values())))
 
 
-def train_chunks(n: int, part: Callable, keep: Callable, init: Callable, hidden, spec: descent.Spec, *,
-                 activation: str, chunk: int, desc: str, show: bool | None, store: ChunkStore | None) -> None:
+def train_chunks(
+    n: int,
+    part: Callable,
+    keep: Callable,
+    init: Callable,
+    hidden,
+    spec: descent.Spec,
+    *,
+    activation: str,
+    chunk: int,
+    desc: str,
+    show: bool | None,
+    store: ChunkStore | None,
+) -> None:
     """Trains starts 0..n-1 chunk by chunk; ``part(lo, hi)`` gives the inputs, learning rates and groups of
     starts lo..hi-1, ``keep(lo, hi, arrays, group)`` receives each chunk's outcomes, in order.
 

@@ -30,17 +30,17 @@ SATURATION = 0.2
 class Activation(NamedTuple):
     """Everything the project knows of a hidden activation: adding one is adding one record here."""
 
-    fn: Callable          # the activation, in JAX
-    grad: Callable        # its derivative from its output h = fn(z), for the chain rule written out (backprop)
-    levels: tuple         # (low, high): the values a binary hidden unit stands for (atlas)
-    middle: float         # where a unit's truth table turns from 0 to 1
-    margin: float         # how far from the middle a value is saturated (0: any value above it is on)
-    flips: bool           # fn(-z) = low + high - fn(z): the sign-flip symmetry of the atlas holds
+    fn: Callable  # the activation, in JAX
+    grad: Callable  # its derivative from its output h = fn(z), for the chain rule written out (backprop)
+    levels: tuple  # (low, high): the values a binary hidden unit stands for (atlas)
+    middle: float  # where a unit's truth table turns from 0 to 1
+    margin: float  # how far from the middle a value is saturated (0: any value above it is on)
+    flips: bool  # fn(-z) = low + high - fn(z): the sign-flip symmetry of the atlas holds
 
 
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(sigmoid, lambda h: h * (1 - h), (0.0, 1.0), 0.5, 0.5 - SATURATION, True),
-    "tanh": Activation(jnp.tanh, lambda h: 1 - h ** 2, (-1.0, 1.0), 0.0, 1 - 2 * SATURATION, True),
+    "tanh": Activation(jnp.tanh, lambda h: 1 - h**2, (-1.0, 1.0), 0.0, 1 - 2 * SATURATION, True),
     # relu has no upper saturation and no flip symmetry; its derivative is 0 at z = 0, as jax.nn.relu's.
     "relu": Activation(jax.nn.relu, lambda h: (h > 0).astype(h.dtype), (0.0, 1.0), 0.0, 0.0, False),
 }
@@ -67,8 +67,8 @@ def _bce_jvp(primals, tangents):
 class Loss(NamedTuple):
     """A cost per pattern from the output logit z, and its derivative by z written out (backprop)."""
 
-    fn: Callable      # (z, y) -> cost of one pattern
-    dz: Callable      # (yhat, y) -> d cost / dz, with yhat = sigmoid(z)
+    fn: Callable  # (z, y) -> cost of one pattern
+    dz: Callable  # (yhat, y) -> d cost / dz, with yhat = sigmoid(z)
 
 
 # d cost / dz = d cost / d yhat * d yhat / dz with d yhat / dz = yhat (1 - yhat):
@@ -185,7 +185,7 @@ def from_layers(layers) -> dict:
 @jax.custom_vjp
 def _sums(h, W, b):
     """z = b + sum_i h_i W_i for h (P, in, *B), W (in, out, *B), b (out, *B)."""
-    return sum((h[:, i:i + 1] * W[i] for i in range(W.shape[0])), b)
+    return sum((h[:, i : i + 1] * W[i] for i in range(W.shape[0])), b)
 
 
 def _sums_forward(h, W, b):
@@ -199,7 +199,7 @@ def _sums_backward(saved, dz):
     patterns = range(h.shape[0])
     dW = jnp.stack([sum(h[p, i] * dz[p] for p in patterns) for i in range(W.shape[0])])
     db = sum(dz[p] for p in patterns)
-    dh = sum(dz[:, j:j + 1] * W[:, j] for j in range(W.shape[1]))
+    dh = sum(dz[:, j : j + 1] * W[:, j] for j in range(W.shape[1]))
     return dh, dW, db
 
 

@@ -31,9 +31,9 @@ class Tally:
 
     def __init__(self):
         self.outcomes = np.zeros(len(descent.STATUSES), np.int64)
-        self.steps = np.zeros(0, np.int64)   # solved starts by the step they first had accuracy 1.0
-        self.stops = None                    # with a stop criterion: solved starts by stopped_at + 1 (-1 -> 0)
-        self.found = {}                      # the solved starts' atlas key -> [count, first start]
+        self.steps = np.zeros(0, np.int64)  # solved starts by the step they first had accuracy 1.0
+        self.stops = None  # with a stop criterion: solved starts by stopped_at + 1 (-1 -> 0)
+        self.found = {}  # the solved starts' atlas key -> [count, first start]
 
     def add(self, index, status, solved_at, stopped_at=None, keys=None) -> None:
         """Starts ``index`` (increasing) with their outcomes (start axis first)."""
@@ -41,8 +41,9 @@ class Tally:
         solved = status == SOLVED
         self.steps = _count(self.steps, solved_at[solved & (solved_at >= 0)])
         if stopped_at is not None:
-            self.stops = _count(np.zeros(0, np.int64) if self.stops is None else self.stops,
-                                stopped_at[solved].astype(np.int64) + 1)
+            self.stops = _count(
+                np.zeros(0, np.int64) if self.stops is None else self.stops, stopped_at[solved].astype(np.int64) + 1
+            )
         idx = np.flatnonzero(solved)
         if keys is not None and len(idx):
             uniq, first, counts = np.unique(keys[idx], axis=0, return_index=True, return_counts=True)
@@ -54,8 +55,13 @@ class Tally:
         the stop criterion), and the count of every outcome."""
         n, k = int(self.outcomes.sum()), int(self.outcomes[SOLVED])
         lo, hi = wilson(k, n)
-        stats = {"seeds": n, "success_rate": k / n if n else 0.0, "ci95": [lo, hi], "median_steps": _median(self.steps),
-                 "outcomes": {s: int(self.outcomes[i]) for i, s in enumerate(descent.STATUSES)}}
+        stats = {
+            "seeds": n,
+            "success_rate": k / n if n else 0.0,
+            "ci95": [lo, hi],
+            "median_steps": _median(self.steps),
+            "outcomes": {s: int(self.outcomes[i]) for i, s in enumerate(descent.STATUSES)},
+        }
         if self.stops is not None:
             m = _median(self.stops)
             stats["median_stop_step"] = None if m is None else m - 1
@@ -69,18 +75,25 @@ class Tally:
         for key in sorted(self.found):  # np.unique's order, so that ties sort as they always did
             c, i = self.found[key]
             f = atlas.family(list(key))
-            out.append({"hidden_gates": [atlas.gate_name(t) for t in f.hidden],
-                        "output_gate": atlas.output_name(f.output), "family": atlas.describe(f),
-                        "class": atlas.describe(atlas.canonical(f, model.ACTIVATIONS[activation].flips)),
-                        "count": c, "share": c / total, "first_start": i, "key": list(key)})
+            out.append(
+                {
+                    "hidden_gates": [atlas.gate_name(t) for t in f.hidden],
+                    "output_gate": atlas.output_name(f.output),
+                    "family": atlas.describe(f),
+                    "class": atlas.describe(atlas.canonical(f, model.ACTIVATIONS[activation].flips)),
+                    "count": c,
+                    "share": c / total,
+                    "first_start": i,
+                    "key": list(key),
+                }
+            )
         return sorted(out, key=lambda d: (-d["count"], d["family"]))
-
 
 
 def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``counts`` (of every value 0, 1, ...) with ``values`` added."""
     more = np.bincount(values.astype(np.int64), minlength=len(counts))
-    more[:len(counts)] += counts
+    more[: len(counts)] += counts
     return more
 
 
@@ -97,8 +110,13 @@ def _median(counts: np.ndarray) -> float | None:
 def of_starts(starts, where: np.ndarray) -> Tally:
     """The ``Tally`` of the starts selected by ``where``."""
     t, idx = Tally(), np.flatnonzero(where)
-    t.add(idx, starts.status[idx], starts.solved_at[idx], None if starts.stopped_at is None else starts.stopped_at[idx],
-          None if starts.keys is None else starts.keys[idx])
+    t.add(
+        idx,
+        starts.status[idx],
+        starts.solved_at[idx],
+        None if starts.stopped_at is None else starts.stopped_at[idx],
+        None if starts.keys is None else starts.keys[idx],
+    )
     return t
 
 
@@ -118,8 +136,10 @@ def classes(fams: list[dict]) -> list[dict]:
     total = sum(f["count"] for f in fams)
     by = {}
     for f in sorted(fams, key=lambda f: -f["count"]):
-        c = by.setdefault(f["class"], {"class": f["class"], "count": 0, "families": 0,
-                                       **{k: f[k] for k in ("seed", "weights") if k in f}})
+        c = by.setdefault(
+            f["class"],
+            {"class": f["class"], "count": 0, "families": 0, **{k: f[k] for k in ("seed", "weights") if k in f}},
+        )
         c["count"] += f["count"]
         c["families"] += 1
     return sorted(({**c, "share": c["count"] / total} for c in by.values()), key=lambda d: (-d["count"], d["class"]))

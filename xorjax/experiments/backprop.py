@@ -42,8 +42,12 @@ def neuron(w0, w1, w2, x0, x1):
 EXAMPLES = {
     "wxb": (wxb, "f = w·x + b, as g = w·x, f = g + b", ["g"], "wxb"),
     "xyz": (xyz, "f = (x + y)·z, as q = x + y, f = q·z", ["q"], "xyz"),
-    "neuron_primitives": (neuron_primitives, "f = σ(w0·x0 + w1·x1 + w2), σ(z) = 1/(1 + exp(-z)) in primitives",
-                          [], "neuron"),
+    "neuron_primitives": (
+        neuron_primitives,
+        "f = σ(w0·x0 + w1·x1 + w2), σ(z) = 1/(1 + exp(-z)) in primitives",
+        [],
+        "neuron",
+    ),
     "neuron": (neuron, "f = σ(w0·x0 + w1·x1 + w2), σ one node", [], "neuron"),
 }
 
@@ -62,8 +66,10 @@ def _custom(cfg: Config):
     names = expression.variables(b.expr)
     missing, extra = [n for n in names if n not in b.inputs], [n for n in b.inputs if n not in names]
     if missing or extra:
-        raise XorjaxError(f"backprop.inputs={dict(b.inputs)} is not allowed: backprop.expr={b.expr} needs the "
-                          f"numbers {', '.join(names)}, e.g. backprop.inputs={{{','.join(n + ':1' for n in names)}}}")
+        raise XorjaxError(
+            f"backprop.inputs={dict(b.inputs)} is not allowed: backprop.expr={b.expr} needs the "
+            f"numbers {', '.join(names)}, e.g. backprop.inputs={{{','.join(n + ':1' for n in names)}}}"
+        )
     return f, {n: float(b.inputs[n]) for n in names}
 
 
@@ -88,8 +94,7 @@ def node_table(g: graph.Graph) -> str:
             if isinstance(a, str):
                 local.append(f"∂{n.name}/∂{a} = {rule}" + ("" if rule == _n(d) else f" = {_n(d)}"))
         args = ", ".join(a if isinstance(a, str) else f"{a:g}" for a in n.args)
-        rows.append([n.name, n.op if n.op == "input" else f"{n.op}({args})", _n(n.value), "; ".join(local),
-                     _n(n.grad)])
+        rows.append([n.name, n.op if n.op == "input" else f"{n.op}({args})", _n(n.value), "; ".join(local), _n(n.grad)])
     return tables.table(["node", "op", "value", "local derivative", "gradient ∂f/∂node"], rows)
 
 
@@ -100,8 +105,10 @@ def backward_lines(g: graph.Graph) -> list[str]:
     seen = set()
     for s in g.steps:
         total = f"  (total {_n(sum(t.product for t in g.steps if t.arg == s.arg))})" if s.arg in seen else ""
-        lines.append(f"∂f/∂{s.arg} {'+=' if s.arg in seen else '='} ∂f/∂{s.node} · ∂{s.node}/∂{s.arg} = "
-                     f"{_n(s.upstream)} × {_n(s.local)} = {_n(s.product)}{total}")
+        lines.append(
+            f"∂f/∂{s.arg} {'+=' if s.arg in seen else '='} ∂f/∂{s.node} · ∂{s.node}/∂{s.arg} = "
+            f"{_n(s.upstream)} × {_n(s.local)} = {_n(s.product)}{total}"
+        )
         seen.add(s.arg)
     return lines
 
@@ -113,8 +120,18 @@ def to_json(g: graph.Graph, title: str, inputs: dict, autodiff: dict) -> dict:
         "output": g.output,
         "grads": g.grads,
         "autodiff": autodiff,
-        "nodes": [{"name": n.name, "op": n.op, "args": list(n.args), "value": n.value, "local": list(n.local),
-                   "rules": list(n.rules), "grad": n.grad} for n in g.nodes],
+        "nodes": [
+            {
+                "name": n.name,
+                "op": n.op,
+                "args": list(n.args),
+                "value": n.value,
+                "local": list(n.local),
+                "rules": list(n.rules),
+                "grad": n.grad,
+            }
+            for n in g.nodes
+        ],
         "steps": [s._asdict() for s in g.steps],
         "jaxpr": g.jaxpr,
     }
@@ -125,13 +142,17 @@ def show(key: str, f, title: str, inputs: dict, names, out: Path, plots: bool = 
     auto = graph.autodiff(f, inputs)
     differences = [abs(g.grads[k] - auto[k]) for k in g.grads]
     log.info(f"\n== {key}: {title}\n   at {', '.join(f'{k} = {v:g}' for k, v in inputs.items())}")
-    log.info(f"the graph, as JAX traced it (jax.make_jaxpr; a, b, c, ... are the inputs in order, then each "
-             f"operation's result):\n{g.jaxpr}")
-    log.info("forward pass (values), then backward pass (local derivatives × upstream gradient):\n"
-             + node_table(g))
+    log.info(
+        f"the graph, as JAX traced it (jax.make_jaxpr; a, b, c, ... are the inputs in order, then each "
+        f"operation's result):\n{g.jaxpr}"
+    )
+    log.info("forward pass (values), then backward pass (local derivatives × upstream gradient):\n" + node_table(g))
     log.info("\n".join(backward_lines(g)))
-    log.info(f"f = {_n(g.output)}; " + ", ".join(f"∂f/∂{k} = {_n(v)}" for k, v in g.grads.items())
-             + f"\njax.grad agrees: largest difference {max(differences):.1e}")
+    log.info(
+        f"f = {_n(g.output)}; "
+        + ", ".join(f"∂f/∂{k} = {_n(v)}" for k, v in g.grads.items())
+        + f"\njax.grad agrees: largest difference {max(differences):.1e}"
+    )
     if max(differences) > 1e-9 * (1 + max(abs(v) for v in auto.values())):
         raise RuntimeError(f"the walker's gradients {g.grads} differ from jax.grad's {auto}")  # a bug, not input
     if plots:
@@ -148,29 +169,32 @@ def xor_cost_graph(cfg: Config) -> dict:
     return {"cost": str(forward), "cost_ops": len(forward.eqns), "grad": str(backward), "grad_ops": len(backward.eqns)}
 
 
-WHY = ("Why does TensorFlow build a graph?  To take derivatives.  A graph is a program the library can read:\n"
-       "it knows every operation and its local derivative, so it can run the chain rule backward mechanically\n"
-       "(exactly what the walker above did) and hand back ∂cost/∂W1 ... ∂cost/∂b2 for gradient descent.\n"
-       "JAX builds the same graph by tracing ordinary Python: this is the 2-2-1 network's cost, {cost_ops} "
-       "operations;\njax.grad turns it into a program of {grad_ops} that runs it forward and then backward "
-       "(xor_cost_jaxpr.txt holds both).")
+WHY = (
+    "Why does TensorFlow build a graph?  To take derivatives.  A graph is a program the library can read:\n"
+    "it knows every operation and its local derivative, so it can run the chain rule backward mechanically\n"
+    "(exactly what the walker above did) and hand back ∂cost/∂W1 ... ∂cost/∂b2 for gradient descent.\n"
+    "JAX builds the same graph by tracing ordinary Python: this is the 2-2-1 network's cost, {cost_ops} "
+    "operations;\njax.grad turns it into a program of {grad_ops} that runs it forward and then backward "
+    "(xor_cost_jaxpr.txt holds both)."
+)
 
 
 def run(cfg: Config, out: Path) -> dict:
     results = {}
     for key, (f, title, names, setting) in EXAMPLES.items():
         inputs = dict(getattr(cfg.backprop, setting))
-        results[key] = show(key, f, title, {k: float(inputs[k]) for k in graph.params(f)}, names, out,
-                            cfg.logger.plots)
+        results[key] = show(key, f, title, {k: float(inputs[k]) for k in graph.params(f)}, names, out, cfg.logger.plots)
     custom = _custom(cfg)
     if custom:
         results["expr"] = show("expr", custom[0], cfg.backprop.expr, custom[1], [], out, cfg.logger.plots)
     xor = xor_cost_graph(cfg)
     log.info(f"\n== the XOR network's cost (2-2-1, {cfg.model.activation}, {cfg.loss}) as a jaxpr\n{xor['cost']}")
     log.info("\n" + WHY.format(**xor))
-    io.write_atomic(out / "xor_cost_jaxpr.txt",
+    io.write_atomic(
+        out / "xor_cost_jaxpr.txt",
         f"# the cost, forward ({xor['cost_ops']} operations)\n{xor['cost']}\n\n"
-        f"# jax.grad of the cost: forward, then backward ({xor['grad_ops']} operations)\n{xor['grad']}\n")
+        f"# jax.grad of the cost: forward, then backward ({xor['grad_ops']} operations)\n{xor['grad']}\n",
+    )
     results["xor_cost"] = {k: v for k, v in xor.items() if k.endswith("_ops")}
     io.write_json(out / "backprop.json", results)
     log.info(f"\nwrote {out}")

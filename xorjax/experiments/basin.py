@@ -44,8 +44,10 @@ def parameter(cfg: Config, axis: str) -> tuple[str, tuple]:
         if name in shapes and len(index) == len(shapes[name]) and all(i < n for i, n in zip(index, shapes[name])):
             return name, index
     have = ", ".join(f"{k} {'x'.join(map(str, s))}" for k, s in shapes.items())
-    raise XorjaxError(f"sweep.basin.{axis}={text} is not allowed: the model (hidden={list(cfg.model.hidden)}) has "
-                      f"{have}; name one entry as W<l>.<i>.<j> or b<l>.<j>, 0-based, e.g. W1.0.1")
+    raise XorjaxError(
+        f"sweep.basin.{axis}={text} is not allowed: the model (hidden={list(cfg.model.hidden)}) has "
+        f"{have}; name one entry as W<l>.<i>.<j> or b<l>.<j>, 0-based, e.g. W1.0.1"
+    )
 
 
 def check(cfg: Config) -> None:
@@ -80,14 +82,23 @@ def run(cfg: Config, out: Path) -> dict:
     gy, gx = np.meshgrid(ys, xs, indexing="ij")  # row = y, column = x
     n = b.size * b.size
     log.info(sweep.describe(cfg))
-    log.info(f"basin: {b.x} x {b.y}, {b.size} x {b.size} = {n} starts around "
-             f"{'init.path' if cfg.init.name == 'file' else f'seed {cfg.seed}'} ({b.x}={bx:.3f}, {b.y}={by:.3f}, "
-             f"+- {b.span}), on {devices} core(s)")
+    log.info(
+        f"basin: {b.x} x {b.y}, {b.size} x {b.size} = {n} starts around "
+        f"{'init.path' if cfg.init.name == 'file' else f'seed {cfg.seed}'} ({b.x}={bx:.3f}, {b.y}={by:.3f}, "
+        f"+- {b.span}), on {devices} core(s)"
+    )
     t = time.perf_counter()
-    starts = engine.run_starts({"x": gx.ravel(), "y": gy.ravel()}, np.full(n, cfg.optimizer.lr, np.float32),
-                              grid_init(base, (xn, xi), (yn, yi)), tuple(cfg.model.hidden), config.train_spec(cfg),
-                              activation=cfg.model.activation, chunk=cfg.sweep.chunk, desc="basin",
-                              show=None if cfg.logger.progress else False)
+    starts = engine.run_starts(
+        {"x": gx.ravel(), "y": gy.ravel()},
+        np.full(n, cfg.optimizer.lr, np.float32),
+        grid_init(base, (xn, xi), (yn, yi)),
+        tuple(cfg.model.hidden),
+        config.train_spec(cfg),
+        activation=cfg.model.activation,
+        chunk=cfg.sweep.chunk,
+        desc="basin",
+        show=None if cfg.logger.progress else False,
+    )
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)
     fams = tally.families(starts, everything, cfg.model.activation)
@@ -99,18 +110,41 @@ def run(cfg: Config, out: Path) -> dict:
         cls[match] = names.index(f["class"])
     status = starts.status.reshape(b.size, b.size)
     stats = tally.statistics(starts, everything)
-    result = {"x": b.x, "y": b.y, "base": [bx, by], "span": b.span, "size": b.size, "lr": cfg.optimizer.lr,
-              "settings": sweep.describe(cfg), **stats, "classes": classes,
-              "timing": {"seconds": seconds, "starts": n, "steps": cfg.steps, "devices": devices,
-                         "net_steps_per_s": n * cfg.steps / seconds}}
+    result = {
+        "x": b.x,
+        "y": b.y,
+        "base": [bx, by],
+        "span": b.span,
+        "size": b.size,
+        "lr": cfg.optimizer.lr,
+        "settings": sweep.describe(cfg),
+        **stats,
+        "classes": classes,
+        "timing": {
+            "seconds": seconds,
+            "starts": n,
+            "steps": cfg.steps,
+            "devices": devices,
+            "net_steps_per_s": n * cfg.steps / seconds,
+        },
+    }
     io.write_json(out / "basin.json", result)
     buf = BytesIO()
-    np.savez_compressed(buf, x=xs, y=ys, status=status, cls=cls.reshape(b.size, b.size),
-                        statuses=np.asarray(descent.STATUSES), classes=np.asarray(names, dtype=str))
+    np.savez_compressed(
+        buf,
+        x=xs,
+        y=ys,
+        status=status,
+        cls=cls.reshape(b.size, b.size),
+        statuses=np.asarray(descent.STATUSES),
+        classes=np.asarray(names, dtype=str),
+    )
     io.write_atomic(out / "basin.npz", buf.getvalue())
-    log.info(f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
-             + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v))
-    for c in classes[:sweep.CLASSES_SHOWN]:
+    log.info(
+        f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
+        + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v)
+    )
+    for c in classes[: sweep.CLASSES_SHOWN]:
         log.info(f"  {c['count']:7d}  {c['share']:6.1%}  {c['class']}")
     cut = tables.more(min(len(classes), sweep.CLASSES_SHOWN), len(classes), "classes", "basin.json (key classes)")
     if cut:
@@ -120,8 +154,19 @@ def run(cfg: Config, out: Path) -> dict:
 
         around = "the given weights" if cfg.init.name == "file" else f"seed {cfg.seed}"
         label = lambda name, index: name + "".join(f"[{i}]" for i in index)  # 0-based, as weights.png names them
-        pictures.basin(out / "basin.png", xs, ys, status, list(descent.STATUSES), cls.reshape(b.size, b.size), names,
-                       (bx, by), f"start {label(xn, xi)}", f"start {label(yn, yi)}",
-                       f"Basins: {b.size}x{b.size} starts around {around}, lr {cfg.optimizer.lr:g}", around)
+        pictures.basin(
+            out / "basin.png",
+            xs,
+            ys,
+            status,
+            list(descent.STATUSES),
+            cls.reshape(b.size, b.size),
+            names,
+            (bx, by),
+            f"start {label(xn, xi)}",
+            f"start {label(yn, yi)}",
+            f"Basins: {b.size}x{b.size} starts around {around}, lr {cfg.optimizer.lr:g}",
+            around,
+        )
     log.info(f"\nwrote {out}/basin.json, basin.npz" + (", basin.png" if cfg.logger.plots else ""))
     return result

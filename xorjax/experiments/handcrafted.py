@@ -10,6 +10,7 @@ from xorjax.core import data, model
 from xorjax.errors import XorjaxError
 from xorjax.output import io, tables
 from xorjax.output.plots import network as pictures
+from xorjax.output.plots import painter
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,16 @@ def weights(cfg: Config) -> dict:
         try:
             params[k] = np.asarray(getattr(h, k), dtype=np.float32)
         except (ValueError, TypeError):
-            raise XorjaxError(f"handcrafted.{k}={getattr(h, k)} is not allowed: needs numbers "
-                              "(W as in x out nested lists)") from None
+            raise XorjaxError(
+                f"handcrafted.{k}={getattr(h, k)} is not allowed: needs numbers (W as in x out nested lists)"
+            ) from None
     hidden = [params["b1"].shape[0]] if params["b1"].ndim == 1 else [-1]
     for name, shape in model.param_shapes(hidden).items():
         if params[name].shape != shape or not np.all(np.isfinite(params[name])):
-            raise XorjaxError(f"handcrafted.{name}={getattr(h, name)} is not allowed: "
-                              f"needs finite numbers of shape {list(shape)} (W as in x out lists)")
+            raise XorjaxError(
+                f"handcrafted.{name}={getattr(h, name)} is not allowed: "
+                f"needs finite numbers of shape {list(shape)} (W as in x out lists)"
+            )
     return params
 
 
@@ -39,6 +43,12 @@ def check(cfg: Config) -> None:
 
 
 def run(cfg: Config, out: Path) -> dict:
+    # The painter's helper loads matplotlib while this process computes and prints the tables (plots.painter).
+    with painter.start(None if cfg.logger.plots else 0) as helpers:
+        return show(cfg, out, helpers)
+
+
+def show(cfg: Config, out: Path, helpers=None) -> dict:
     params = weights(cfg)
     yhat, hidden = model.predict(params, data.X, cfg.model.activation)
     yhat, hidden = np.asarray(yhat), [np.asarray(h) for h in hidden]
@@ -55,15 +65,22 @@ def run(cfg: Config, out: Path) -> dict:
             row = [int(x[0]), int(x[1])]
             for j in range(W1.shape[1]):
                 row += [float(z1[j]), float(hidden[0][p, j])]
-            row += [float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]), tables.yhat_str(yhat[p]), int(data.Y[p])]
+            row += [
+                float(hidden[0][p] @ params["W2"][:, 0] + params["b2"][0]),
+                tables.yhat_str(yhat[p]),
+                int(data.Y[p]),
+            ]
             rows.append(row)
         log.info("\n" + tables.table(header, rows))
     else:
         log.info("\n" + tables.truth_table(data.X, hidden, yhat, data.Y))
     is_xor = bool(np.all((yhat > 0.5) == (data.Y > 0.5)))
-    log.info("\nThese weights compute XOR." if is_xor else
-             f"\nThese weights do not compute XOR: predictions {(yhat > 0.5).astype(int).tolist()}, "
-             f"XOR is {data.Y.astype(int).tolist()}.")
+    log.info(
+        "\nThese weights compute XOR."
+        if is_xor
+        else f"\nThese weights do not compute XOR: predictions {(yhat > 0.5).astype(int).tolist()}, "
+        f"XOR is {data.Y.astype(int).tolist()}."
+    )
     metrics = {
         "status": "solved" if is_xor else "unsolved",
         "xor": is_xor,
@@ -77,7 +94,7 @@ def run(cfg: Config, out: Path) -> dict:
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(params))
     if cfg.logger.plots:  # the decision surface and the hidden space of these weights
-        for note in pictures.draw_run(out, params, cfg.model.activation)[1]:
+        for note in pictures.draw_run(out, params, cfg.model.activation, painter=helpers)[1]:
             log.info(note)
     log.info(f"\nwrote {out}")
     return metrics

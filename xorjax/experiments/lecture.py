@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
 ANOTHER = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
 SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
-FAMILIES_SHOWN = 8   # of its solutions' families, in the report's table
+FAMILIES_SHOWN = 8  # of its solutions' families, in the report's table
 
 
 def _replace(cfg: Config, **changes) -> Config:
@@ -61,6 +61,7 @@ def _pictures(folder: Path, rel: str, names) -> str:
 
 # --- the sections: each runs one experiment into ``sub`` and returns (Markdown, numbers) -----------------
 
+
 def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
     from xorjax.experiments import handcrafted
 
@@ -72,49 +73,85 @@ def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
     rows = []
     for p, x in enumerate(data.X):
         z = x @ W1 + b1
-        rows.append([int(x[0]), int(x[1]), _num(z[0], 2), _num(H[p, 0]), _num(z[1], 2), _num(H[p, 1]),
-                     _num(H[p] @ W2 + b2, 2), _yhat(m["predictions"][p]), int(data.Y[p])])
-    units = _table(["unit", "weights", "bias"], [
-        ["hidden 1", f"({W1[0, 0]:g}, {W1[1, 0]:g})", f"{b1[0]:g}"],
-        ["hidden 2", f"({W1[0, 1]:g}, {W1[1, 1]:g})", f"{b1[1]:g}"],
-        ["output (over y1, y2)", f"({W2[0]:g}, {W2[1]:g})", f"{b2:g}"]])
+        rows.append(
+            [
+                int(x[0]),
+                int(x[1]),
+                _num(z[0], 2),
+                _num(H[p, 0]),
+                _num(z[1], 2),
+                _num(H[p, 1]),
+                _num(H[p] @ W2 + b2, 2),
+                _yhat(m["predictions"][p]),
+                int(data.Y[p]),
+            ]
+        )
+    units = _table(
+        ["unit", "weights", "bias"],
+        [
+            ["hidden 1", f"({W1[0, 0]:g}, {W1[1, 0]:g})", f"{b1[0]:g}"],
+            ["hidden 2", f"({W1[0, 1]:g}, {W1[1, 1]:g})", f"{b1[1]:g}"],
+            ["output (over y1, y2)", f"({W2[0]:g}, {W2[1]:g})", f"{b2:g}"],
+        ],
+    )
     hidden_gates = [_gate(H[:, j] > 0.5) for j in range(2)]
     # The output unit over the binary hidden values (y1, y2), in the patterns' order.
     output_gate = _gate(np.asarray(model.OUTPUT.fn(data.X @ W2 + b2)) > 0.5, ("y1", "y2"))
-    verdict = ("**These weights compute XOR.**" if m["xor"] else
-               f"**These weights do not compute XOR** (predictions {[int(v > 0.5) for v in m['predictions']]}).")
-    md = (f"{intro}\n\n{units}\n\n"
-          + _table(["x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "XOR"], rows)
-          + f"\n\n{verdict} Hidden unit 1 behaves as **{hidden_gates[0]}**, hidden unit 2 as "
-          f"**{hidden_gates[1]}**, and the output as **{output_gate}** of (y1, y2).\n\n"
-          + _pictures(sub, rel, ["decision_surface", "hidden_space"]))
-    return md, {"xor": m["xor"], "predictions": m["predictions"], "hidden_gates": hidden_gates,
-                "output_gate": output_gate}
+    verdict = (
+        "**These weights compute XOR.**"
+        if m["xor"]
+        else f"**These weights do not compute XOR** (predictions {[int(v > 0.5) for v in m['predictions']]})."
+    )
+    md = (
+        f"{intro}\n\n{units}\n\n"
+        + _table(["x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "XOR"], rows)
+        + f"\n\n{verdict} Hidden unit 1 behaves as **{hidden_gates[0]}**, hidden unit 2 as "
+        f"**{hidden_gates[1]}**, and the output as **{output_gate}** of (y1, y2).\n\n"
+        + _pictures(sub, rel, ["decision_surface", "hidden_space"])
+    )
+    return md, {
+        "xor": m["xor"],
+        "predictions": m["predictions"],
+        "hidden_gates": hidden_gates,
+        "output_gate": output_gate,
+    }
 
 
 def hand_set(cfg: Config, sub: Path, rel: str):
-    return _worked(cfg, sub, rel, dataclasses.asdict(cfg.handcrafted),
-                   "Two sigmoid hidden units and one sigmoid output, with the lecture's weights. Each unit "
-                   "computes z = x·w + b and y = σ(z); the table works all four inputs through, as the "
-                   "lecture does for (0, 0).")
+    return _worked(
+        cfg,
+        sub,
+        rel,
+        dataclasses.asdict(cfg.handcrafted),
+        "Two sigmoid hidden units and one sigmoid output, with the lecture's weights. Each unit "
+        "computes z = x·w + b and y = σ(z); the table works all four inputs through, as the "
+        "lecture does for (0, 0).",
+    )
 
 
 def another(cfg: Config, sub: Path, rel: str):
-    return _worked(cfg, sub, rel, ANOTHER,
-                   "The lecture asks: *can you find another w and b for XOR?* Here is one: XOR is also OR and "
-                   "not AND, i.e. AND(OR, NAND).")
+    return _worked(
+        cfg,
+        sub,
+        rel,
+        ANOTHER,
+        "The lecture asks: *can you find another w and b for XOR?* Here is one: XOR is also OR and "
+        "not AND, i.e. AND(OR, NAND).",
+    )
 
 
 def single_layer(cfg: Config, sub: Path, rel: str):
     from xorjax.experiments import logistic
 
     m = logistic.run(_replace(cfg, model={"hidden": []}, init={"name": "normal"}), sub)
-    md = (f"Lab 9-1: one sigmoid unit, ŷ = σ(x·W + b), trained like the network ({cfg.steps} steps of "
-          f"{cfg.optimizer.name}, lr {cfg.optimizer.lr:g}). It ends at accuracy **{m['accuracy']}** with cost "
-          f"{_num(m['final_loss'])}: one straight line cannot put (0,1) and (1,0) on one side and (0,0) and "
-          "(1,1) on the other. Adding the conditions for the first pair gives w1 + w2 + 2b > 0, for the "
-          f"second w1 + w2 + 2b < 0. {logistic.found(m, cfg.loss) or 'The picture shows the line it found.'}\n\n"
-          + _pictures(sub, rel, ["decision_surface", "history"]))
+    md = (
+        f"Lab 9-1: one sigmoid unit, ŷ = σ(x·W + b), trained like the network ({cfg.steps} steps of "
+        f"{cfg.optimizer.name}, lr {cfg.optimizer.lr:g}). It ends at accuracy **{m['accuracy']}** with cost "
+        f"{_num(m['final_loss'])}: one straight line cannot put (0,1) and (1,0) on one side and (0,0) and "
+        "(1,1) on the other. Adding the conditions for the first pair gives w1 + w2 + 2b > 0, for the "
+        f"second w1 + w2 + 2b < 0. {logistic.found(m, cfg.loss) or 'The picture shows the line it found.'}\n\n"
+        + _pictures(sub, rel, ["decision_surface", "history"])
+    )
     return md, {"accuracy": m["accuracy"], "final_loss": m["final_loss"]}
 
 
@@ -122,18 +159,31 @@ def derivatives(cfg: Config, sub: Path, rel: str):
     from xorjax.experiments import derivatives as experiment
 
     r = experiment.run(cfg, sub)
-    rows = [[f"{x['name']}", f"∂/∂{x['wrt']}", f"{x['numerical']:.6g}", f"{x['central']:.6g}",
-             f"{x['autodiff']:.6g}", f"{x['exact']:.6g}"] for x in r["rows"]]
+    rows = [
+        [
+            f"{x['name']}",
+            f"∂/∂{x['wrt']}",
+            f"{x['numerical']:.6g}",
+            f"{x['central']:.6g}",
+            f"{x['autodiff']:.6g}",
+            f"{x['exact']:.6g}",
+        ]
+        for x in r["rows"]
+    ]
     h = r["h_table"]
-    steps = [[f"{s['h']:.0e}", f"{s['forward_error']:.1e}", f"{s['central_error']:.1e}",
-              f"{s['forward_float32_error']:.1e}"] for s in h["rows"]]
-    md = (f"A derivative is the rate of change, (f(x + h) − f(x)) / h with the lecture's h = {r['h']:g}, here "
-          f"at x = {r['x']:g}, y = {r['y']:g}; next to it a central difference, `jax.grad`, and the exact "
-          "rule. Partial derivatives hold the other variable constant; composites use the chain rule.\n\n"
-          + _table(["f", "by", "(f(x+h) − f(x))/h", "central", "jax.grad", "exact"], rows)
-          + f"\n\nNo h makes a finite difference exact: for {h['name']} the error first shrinks with h "
-          "(truncation), then grows again (round-off), far sooner in float32. `jax.grad` applies the rules "
-          "themselves.\n\n" + _table(["h", "forward error", "central error", "forward error (float32)"], steps))
+    steps = [
+        [f"{s['h']:.0e}", f"{s['forward_error']:.1e}", f"{s['central_error']:.1e}", f"{s['forward_float32_error']:.1e}"]
+        for s in h["rows"]
+    ]
+    md = (
+        f"A derivative is the rate of change, (f(x + h) − f(x)) / h with the lecture's h = {r['h']:g}, here "
+        f"at x = {r['x']:g}, y = {r['y']:g}; next to it a central difference, `jax.grad`, and the exact "
+        "rule. Partial derivatives hold the other variable constant; composites use the chain rule.\n\n"
+        + _table(["f", "by", "(f(x+h) − f(x))/h", "central", "jax.grad", "exact"], rows)
+        + f"\n\nNo h makes a finite difference exact: for {h['name']} the error first shrinks with h "
+        "(truncation), then grows again (round-off), far sooner in float32. `jax.grad` applies the rules "
+        "themselves.\n\n" + _table(["h", "forward error", "central error", "forward error (float32)"], steps)
+    )
     return md, {"rows": len(r["rows"])}
 
 
@@ -142,24 +192,36 @@ def backprop(cfg: Config, sub: Path, rel: str):
 
     r = experiment.run(cfg, sub)
     parts = []
-    for key, what in (("wxb", "the lecture's f = w·x + b"), ("xyz", "f = (x + y)·z"),
-                      ("neuron", "the sigmoid neuron, σ as one node"),
-                      ("neuron_primitives", "the same neuron, σ taken apart into primitives")):
+    for key, what in (
+        ("wxb", "the lecture's f = w·x + b"),
+        ("xyz", "f = (x + y)·z"),
+        ("neuron", "the sigmoid neuron, σ as one node"),
+        ("neuron_primitives", "the same neuron, σ taken apart into primitives"),
+    ):
         if key not in r:
             continue
         e = r[key]
         grads = ", ".join(f"∂f/∂{k} = {v:.4g}" for k, v in e["grads"].items())
-        parts.append(f"**{what}** at {', '.join(f'{k} = {v:g}' for k, v in e['inputs'].items())}: "
-                     f"f = {e['output']:.4g}; {grads}.\n\n" + _pictures(sub, rel, [f"graph_{key}"]))
+        parts.append(
+            f"**{what}** at {', '.join(f'{k} = {v:g}' for k, v in e['inputs'].items())}: "
+            f"f = {e['output']:.4g}; {grads}.\n\n" + _pictures(sub, rel, [f"graph_{key}"])
+        )
     ops = r.get("xor_cost", {})
-    md = ("Back-propagation: a forward pass keeps every node's value, a backward pass multiplies each "
-          "node's local derivative by the gradient coming from above (the chain rule). The graphs are "
-          "JAX's own trace of each function (its jaxpr), walked node by node, and checked against "
-          "`jax.grad`. Each edge carries the value going forward (above) and the gradient coming back "
-          "(below).\n\n" + "\n\n".join(parts)
-          + (f"\n\n*Why does TensorFlow build a graph?* To take derivatives. The 2-2-1 network's cost is a "
-             f"graph of {ops['cost_ops']} operations; `jax.grad` turns it into one of {ops['grad_ops']} that "
-             f"runs it forward, then backward (`{rel}/xor_cost_jaxpr.txt`)." if ops else ""))
+    md = (
+        "Back-propagation: a forward pass keeps every node's value, a backward pass multiplies each "
+        "node's local derivative by the gradient coming from above (the chain rule). The graphs are "
+        "JAX's own trace of each function (its jaxpr), walked node by node, and checked against "
+        "`jax.grad`. Each edge carries the value going forward (above) and the gradient coming back "
+        "(below).\n\n"
+        + "\n\n".join(parts)
+        + (
+            f"\n\n*Why does TensorFlow build a graph?* To take derivatives. The 2-2-1 network's cost is a "
+            f"graph of {ops['cost_ops']} operations; `jax.grad` turns it into one of {ops['grad_ops']} that "
+            f"runs it forward, then backward (`{rel}/xor_cost_jaxpr.txt`)."
+            if ops
+            else ""
+        )
+    )
     return md, {k: {"output": v["output"], "grads": v["grads"]} for k, v in r.items() if "grads" in v}
 
 
@@ -169,19 +231,24 @@ def learning(cfg: Config, sub: Path, rel: str):
     m = experiment.run(_replace(cfg, model={"hidden": [2]}), sub)
     with open(sub / "history.csv") as f:
         history = [line.strip().split(",") for line in f][1:]
-    shown = history if len(history) <= 12 else history[::max(1, len(history) // 10)] + [history[-1]]
-    solved = (f"It solves XOR: accuracy 1.0 first at step **{m['solved_at']}**, final cost "
-              f"{_num(m['final_loss'])}." if m["status"] == "solved" else
-              f"This start does **not** solve XOR ({m['status']}: {descent.STATUS_MEANING[m['status']]}; accuracy "
-              f"{m['accuracy']}): whether training finds a solution depends on where it starts, which the next "
-              "section measures.")
-    md = (f"Lab 9-2: the same 2-2-1 network, weights drawn from N(0, 1) with seed {m['seed']}, trained by "
-          f"{m['optimizer']} (lr {m['lr']:g}) on the cross-entropy cost for {m['steps']} steps. {solved} "
-          f"The predictions are {', '.join(_yhat(v) for v in m['predictions'])}.\n\n"
-          + _table(["step", "cost", "accuracy"], [[s, tables.cost(c), float(a)] for s, c, a in shown]) + "\n\n"
-          + _pictures(sub, rel, ["history", "decision_surface", "hidden_space", "weights"])
-          + f"\n\nLab 9-4's TensorBoard view of the same run (cost, accuracy, histograms of W1, b1, the hidden "
-            f"layer, W2, b2 and ŷ): `tensorboard --logdir {sub}`.")
+    shown = history if len(history) <= 12 else history[:: max(1, len(history) // 10)] + [history[-1]]
+    solved = (
+        f"It solves XOR: accuracy 1.0 first at step **{m['solved_at']}**, final cost {_num(m['final_loss'])}."
+        if m["status"] == "solved"
+        else f"This start does **not** solve XOR ({m['status']}: {descent.STATUS_MEANING[m['status']]}; accuracy "
+        f"{m['accuracy']}): whether training finds a solution depends on where it starts, which the next "
+        "section measures."
+    )
+    md = (
+        f"Lab 9-2: the same 2-2-1 network, weights drawn from N(0, 1) with seed {m['seed']}, trained by "
+        f"{m['optimizer']} (lr {m['lr']:g}) on the cross-entropy cost for {m['steps']} steps. {solved} "
+        f"The predictions are {', '.join(_yhat(v) for v in m['predictions'])}.\n\n"
+        + _table(["step", "cost", "accuracy"], [[s, tables.cost(c), float(a)] for s, c, a in shown])
+        + "\n\n"
+        + _pictures(sub, rel, ["history", "decision_surface", "hidden_space", "weights"])
+        + f"\n\nLab 9-4's TensorBoard view of the same run (cost, accuracy, histograms of W1, b1, the hidden "
+        f"layer, W2, b2 and ŷ): `tensorboard --logdir {sub}`."
+    )
     return md, {k: m[k] for k in ("status", "solved_at", "accuracy", "final_loss", "predictions")}
 
 
@@ -193,20 +260,27 @@ def how_often(cfg: Config, sub: Path, rel: str):
     c = json.loads((sub / "atlas.json").read_text())["configs"][0]
     n, rate, (lo, hi), outcomes = c["seeds"], c["success_rate"], c["ci95"], c["outcomes"]
     families = c.get("families", [])
-    md = (f"The lecture's question made concrete: train {n} starts (seeds {cfg.seed} … {cfg.seed + n - 1}, the "
-          f"same settings as above) side by side and count. **{100 * rate:.1f}%** solve XOR (95% interval "
-          f"{100 * lo:.1f}% – {100 * hi:.1f}%); the rest: "
-          + ", ".join(f"{k} {v}" for k, v in outcomes.items() if k != "solved")
-          + ". Any start can be replayed alone: `python -m xorjax.run seed=<i>`.\n\n"
-          + "\n".join(f"- **{k}**: {descent.STATUS_MEANING[k]}" for k, v in outcomes.items() if v and k != "solved"))
+    md = (
+        f"The lecture's question made concrete: train {n} starts (seeds {cfg.seed} … {cfg.seed + n - 1}, the "
+        f"same settings as above) side by side and count. **{100 * rate:.1f}%** solve XOR (95% interval "
+        f"{100 * lo:.1f}% – {100 * hi:.1f}%); the rest: "
+        + ", ".join(f"{k} {v}" for k, v in outcomes.items() if k != "solved")
+        + ". Any start can be replayed alone: `python -m xorjax.run seed=<i>`.\n\n"
+        + "\n".join(f"- **{k}**: {descent.STATUS_MEANING[k]}" for k, v in outcomes.items() if v and k != "solved")
+    )
     if families:
         shown = families[:FAMILIES_SHOWN]
-        cut = tables.more(len(shown), len(families), "families", f"`{rel}/atlas.md` and `{rel}/atlas.json` "
-                          "(key configs[0].families)")
-        md += ("\n\nThe solutions it found, by the gates of their hidden units (the most frequent first):\n\n"
-               + _table(["hidden units", "output", "class", "starts"],
-                        [[" + ".join(f["hidden_gates"]), f["output_gate"], f.get("class", ""), f["count"]]
-                         for f in shown]) + (f"\n\n{cut}." if cut else ""))
+        cut = tables.more(
+            len(shown), len(families), "families", f"`{rel}/atlas.md` and `{rel}/atlas.json` (key configs[0].families)"
+        )
+        md += (
+            "\n\nThe solutions it found, by the gates of their hidden units (the most frequent first):\n\n"
+            + _table(
+                ["hidden units", "output", "class", "starts"],
+                [[" + ".join(f["hidden_gates"]), f["output_gate"], f.get("class", ""), f["count"]] for f in shown],
+            )
+            + (f"\n\n{cut}." if cut else "")
+        )
     md += "\n\n" + "\n\n".join(f"![{p.stem}]({rel}/{p.name})" for p in sorted(sub.glob("*.png")))
     return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes}
 
@@ -224,12 +298,15 @@ SECTIONS = [
 
 def run(cfg: Config, out: Path) -> dict:
     t0 = time.perf_counter()
-    parts = ["# XOR with deep learning: the whole lecture, computed\n",
-             "Every number and picture below was computed by this run (`python -m xorjax.run "
-             "experiment=lecture`); each section's own files are in its sub-folder.\n"]
+    parts = [
+        "# XOR with deep learning: the whole lecture, computed\n",
+        "Every number and picture below was computed by this run (`python -m xorjax.run "
+        "experiment=lecture`); each section's own files are in its sub-folder.\n",
+    ]
     results, failed = {}, []
-    with progress.bar(total=len(SECTIONS), desc="lecture", unit="section",
-                      show=None if cfg.logger.progress else False) as advance:
+    with progress.bar(
+        total=len(SECTIONS), desc="lecture", unit="section", show=None if cfg.logger.progress else False
+    ) as advance:
         for folder, title, section in SECTIONS:
             sub = out / folder
             sub.mkdir(parents=True, exist_ok=True)
@@ -245,12 +322,16 @@ def run(cfg: Config, out: Path) -> dict:
             parts.append(f"## {title}\n\n{md}\n")
             advance(1)
     seconds = time.perf_counter() - t0
-    parts.append(f"---\n\n*{len(SECTIONS) - len(failed)} of {len(SECTIONS)} sections in {seconds:.1f} s. "
-                 f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n")
+    parts.append(
+        f"---\n\n*{len(SECTIONS) - len(failed)} of {len(SECTIONS)} sections in {seconds:.1f} s. "
+        f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n"
+    )
     io.write_atomic(out / "lecture.md", "\n".join(parts))
     page = html_page.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
     summary = {"seconds": round(seconds, 2), "failed": failed, "sections": results}
     io.write_json(out / "lecture.json", summary)
-    log.info(f"\nthe lecture in {seconds:.1f} s: {out / 'lecture.md'} and {page}"
-             + (f"; failed sections: {', '.join(failed)}" if failed else ""))
+    log.info(
+        f"\nthe lecture in {seconds:.1f} s: {out / 'lecture.md'} and {page}"
+        + (f"; failed sections: {', '.join(failed)}" if failed else "")
+    )
     return summary

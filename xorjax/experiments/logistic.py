@@ -20,10 +20,16 @@ def found(metrics: dict, loss: str) -> str:
     yhat = metrics["predictions"]
     if any(v is None for v in yhat) or max(abs(v - 0.5) for v in yhat) >= AT_HALF:
         return ""
-    best = (" For the cross-entropy cost (here ln 2 = 0.693) that is the best one unit can do on XOR: the cost is "
-            "convex in w and b, and its gradient at w = 0, b = 0 is zero." if loss == "bce" else "")
-    return ("This run found no line at all: w ≈ 0, b ≈ 0, so ŷ = 0.5 on every pattern and its decision surface "
-            f"is flat; its predictions (ŷ > 0.5) show round-off, not a line.{best}")
+    best = (
+        " For the cross-entropy cost (here ln 2 = 0.693) that is the best one unit can do on XOR: the cost is "
+        "convex in w and b, and its gradient at w = 0, b = 0 is zero."
+        if loss == "bce"
+        else ""
+    )
+    return (
+        "This run found no line at all: w ≈ 0, b ≈ 0, so ŷ = 0.5 on every pattern and its decision surface "
+        f"is flat; its predictions (ŷ > 0.5) show round-off, not a line.{best}"
+    )
 
 
 def run(cfg: Config, out: Path) -> dict:
@@ -36,5 +42,6 @@ def run(cfg: Config, out: Path) -> dict:
             "first pair gives w1 + w2 + 2b > 0, adding those for the second gives w1 + w2 + 2b < 0, so no "
             f"line separates them. At most 3 of 4 patterns can be right; this run got accuracy {metrics['accuracy']}. "
             + (f"{note} " if note else "")
-            + "A hidden layer (model.hidden=[2]) bends the space so a line can.")
+            + "A hidden layer (model.hidden=[2]) bends the space so a line can."
+        )
     return metrics

@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 def check(cfg: Config) -> None:
     sweep.check(cfg)
     if cfg.sweep.stop_sse is None:
-        raise XorjaxError("sweep.stop_sse=null is not allowed with experiment=rhw1986: its runs stop at a target "
-                          "sum of squared errors (0.01)")
+        raise XorjaxError(
+            "sweep.stop_sse=null is not allowed with experiment=rhw1986: its runs stop at a target "
+            "sum of squared errors (0.01)"
+        )
 
 
 def run(cfg: Config, out: Path) -> dict:
@@ -28,12 +30,16 @@ def run(cfg: Config, out: Path) -> dict:
     for c in atlas["configs"]:
         lo, hi = c["ci95"]
         epochs = c.get("median_stop_step")
-        log.info(f"\nRHW 1986 setting, lr {c['lr']:g}: {c['outcomes']['solved']} of {c['seeds']} starts "
-                 f"({c['success_rate']:.1%}, 95% CI {lo:.1%}-{hi:.1%}) reached a sum of squared errors below "
-                 f"{cfg.sweep.stop_sse:g} within {cfg.steps} epochs")
+        log.info(
+            f"\nRHW 1986 setting, lr {c['lr']:g}: {c['outcomes']['solved']} of {c['seeds']} starts "
+            f"({c['success_rate']:.1%}, 95% CI {lo:.1%}-{hi:.1%}) reached a sum of squared errors below "
+            f"{cfg.sweep.stop_sse:g} within {cfg.steps} epochs"
+        )
         if epochs is not None and c["median_steps"] is not None:  # two medians, each named: the goal, and
             # accuracy 1.0, which a start reaches first
-            log.info(f"median epochs until the sum of squared errors fell below {cfg.sweep.stop_sse:g} (the goal): "
-                     f"{epochs:.0f}; median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): "
-                     f"{c['median_steps']:.0f}")
+            log.info(
+                f"median epochs until the sum of squared errors fell below {cfg.sweep.stop_sse:g} (the goal): "
+                f"{epochs:.0f}; median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): "
+                f"{c['median_steps']:.0f}"
+            )
     return atlas

@@ -38,12 +38,17 @@ def initial_params(cfg: Config) -> dict:
 
 def describe(cfg: Config) -> str:
     opt = cfg.optimizer
-    init = {"normal": f"N(0, {cfg.init.stddev}^2)", "uniform": f"U(-{cfg.init.limit}, {cfg.init.limit})",
-            "file": cfg.init.path}[cfg.init.name]
-    return (f"net 2-{'-'.join(map(str, cfg.model.hidden))}{'-' if cfg.model.hidden else ''}1 "
-            f"{cfg.model.activation} | {opt.name} lr={opt.lr} | {cfg.loss} | {cfg.batch} batch | "
-            f"{cfg.steps} steps | init {init} | seed {cfg.seed}"
-            + (" | gradients by hand (grad=manual)" if cfg.grad == "manual" else ""))
+    init = {
+        "normal": f"N(0, {cfg.init.stddev}^2)",
+        "uniform": f"U(-{cfg.init.limit}, {cfg.init.limit})",
+        "file": cfg.init.path,
+    }[cfg.init.name]
+    return (
+        f"net 2-{'-'.join(map(str, cfg.model.hidden))}{'-' if cfg.model.hidden else ''}1 "
+        f"{cfg.model.activation} | {opt.name} lr={opt.lr} | {cfg.loss} | {cfg.batch} batch | "
+        f"{cfg.steps} steps | init {init} | seed {cfg.seed}"
+        + (" | gradients by hand (grad=manual)" if cfg.grad == "manual" else "")
+    )
 
 
 def fit(cfg: Config, record_weights: bool = False):
@@ -70,15 +75,21 @@ def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
     steps = descent.record_steps(cfg.steps, cfg.log_every)
     # The pictures are drawn (by the helpers) while this process reports and writes its files and events.
     pictures_drawn = draw_pictures(cfg, out, steps, final, trained, helpers) if cfg.logger.plots else None
-    log.info(tables.table(["step", "cost", "accuracy"], [[s, tables.cost(l), float(a)]
-                                                         for s, l, a in zip(steps, trained.loss, trained.accuracy)]))
+    log.info(
+        tables.table(
+            ["step", "cost", "accuracy"],
+            [[s, tables.cost(l), float(a)] for s, l, a in zip(steps, trained.loss, trained.accuracy)],
+        )
+    )
     status = descent.STATUSES[int(descent.status(trained))]
     metrics = summarise(cfg, final, trained, status)
     if all(np.all(np.isfinite(v)) for v in final.values()):  # a diverged run's table, too, while it has numbers
         yhat, hidden = model.predict(final, data.X, cfg.model.activation)
         log.info("\n" + tables.truth_table(data.X, hidden, yhat, data.Y))
-    log.info(f"\naccuracy {metrics['accuracy']}  cost {tables.cost(trained.final_loss)}  status {status}"
-             + (f" (first at step {metrics['solved_at']})" if status == "solved" else ""))
+    log.info(
+        f"\naccuracy {metrics['accuracy']}  cost {tables.cost(trained.final_loss)}  status {status}"
+        + (f" (first at step {metrics['solved_at']})" if status == "solved" else "")
+    )
     if status == "diverged":  # the part of the rule that fired, with its numbers
         log.info(f"diverged: {descent.why_diverged(trained, final, cfg.log_every)} — try a smaller optimizer.lr")
     elif status != "solved":
@@ -103,8 +114,10 @@ def outputs_over_training(weights: dict, activation: str):
     """Each hidden layer's output and yhat on the four patterns at every recorded step."""
     # One call per record reuses the predict the run has compiled already; a vmap would trace and compile
     # a new program, which costs more than the few records it serves.
-    outputs = [model.predict({k: v[i] for k, v in weights.items()}, data.X, activation)
-               for i in range(len(next(iter(weights.values()))))]
+    outputs = [
+        model.predict({k: v[i] for k, v in weights.items()}, data.X, activation)
+        for i in range(len(next(iter(weights.values()))))
+    ]
     yhat = np.stack([np.asarray(y) for y, _ in outputs])
     return yhat, [np.stack([np.asarray(h[l]) for _, h in outputs]) for l in range(len(outputs[0][1]))]
 
@@ -112,8 +125,7 @@ def outputs_over_training(weights: dict, activation: str):
 def draw_pictures(cfg: Config, out: Path, steps, final, trained, helpers=None):
     """Starts drawing the run's pictures; returns a function that waits for them and returns one-line notes
     on those that could not be drawn."""
-    jobs, notes = pictures.run_jobs(final, cfg.model.activation, steps, trained.loss, trained.accuracy,
-                                    trained.weights)
+    jobs, notes = pictures.run_jobs(final, cfg.model.activation, steps, trained.loss, trained.accuracy, trained.weights)
     pool = ThreadPoolExecutor(1)  # only waits on the helpers, or draws here when there are none
     drawing = pool.submit(pictures.draw, out, jobs, painter=helpers)
     pool.shutdown(wait=False)
@@ -126,25 +138,48 @@ def write_events(cfg: Config, out: Path, steps, trained, metrics: dict) -> None:
     weights = {k: np.asarray(v)[keep] for k, v in trained.weights.items()}
     yhat, hidden = outputs_over_training(weights, cfg.model.activation)
     tensorboard.write_run(
-        out, steps, trained.loss, trained.accuracy,
-        histograms=[int(steps[i]) for i in keep], weights=weights, layers=hidden, yhat=yhat,
+        out,
+        steps,
+        trained.loss,
+        trained.accuracy,
+        histograms=[int(steps[i]) for i in keep],
+        weights=weights,
+        layers=hidden,
+        yhat=yhat,
         hparams=hparams(cfg, metrics["status"]),
-        metrics={"final_cost": metrics["final_loss"], "accuracy": metrics["accuracy"],
-                 "solved_at": metrics["solved_at"]})
+        metrics={
+            "final_cost": metrics["final_loss"],
+            "accuracy": metrics["accuracy"],
+            "solved_at": metrics["solved_at"],
+        },
+    )
 
 
 def hparams(cfg: Config, status: str) -> dict:
     """Every setting a multirun can vary, and how the run ended: TensorBoard's HPARAMS tab compares runs by them."""
     scale = {"normal": cfg.init.stddev, "uniform": cfg.init.limit}.get(cfg.init.name, "file")
-    return {"experiment": cfg.experiment, "hidden": str(list(cfg.model.hidden)), "activation": cfg.model.activation,
-            "loss": cfg.loss, "batch": cfg.batch, "grad": cfg.grad, "optimizer": cfg.optimizer.name,
-            "lr": cfg.optimizer.lr, "momentum": cfg.optimizer.momentum, "init": cfg.init.name,
-            "init_scale": scale, "seed": cfg.seed, "steps": cfg.steps, "status": status}
+    return {
+        "experiment": cfg.experiment,
+        "hidden": str(list(cfg.model.hidden)),
+        "activation": cfg.model.activation,
+        "loss": cfg.loss,
+        "batch": cfg.batch,
+        "grad": cfg.grad,
+        "optimizer": cfg.optimizer.name,
+        "lr": cfg.optimizer.lr,
+        "momentum": cfg.optimizer.momentum,
+        "init": cfg.init.name,
+        "init_scale": scale,
+        "seed": cfg.seed,
+        "steps": cfg.steps,
+        "status": status,
+    }
 
 
 def summarise(cfg: Config, final, trained, status: str) -> dict:
     yhat, _ = model.predict(final, data.X, cfg.model.activation)
     return {
+        "experiment": cfg.experiment,
         "status": status,
         "final_loss": io.finite_or_none(trained.final_loss),
         "accuracy": float(trained.final_accuracy),

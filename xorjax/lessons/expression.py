@@ -13,19 +13,36 @@ import jax.numpy as jnp
 from xorjax.errors import XorjaxError
 
 FUNCTIONS: dict[str, Callable] = {
-    "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt, "sin": jnp.sin, "cos": jnp.cos, "tanh": jnp.tanh,
-    "sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "abs": jnp.abs, "max": jnp.maximum, "min": jnp.minimum,
+    "exp": jnp.exp,
+    "log": jnp.log,
+    "sqrt": jnp.sqrt,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tanh": jnp.tanh,
+    "sigmoid": jax.nn.sigmoid,
+    "relu": jax.nn.relu,
+    "abs": jnp.abs,
+    "max": jnp.maximum,
+    "min": jnp.minimum,
     # steps: parsed so that the walker can say why it refuses them
-    "floor": jnp.floor, "round": jnp.round, "sign": jnp.sign,
+    "floor": jnp.floor,
+    "round": jnp.round,
+    "sign": jnp.sign,
 }
-BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-          ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
 
 
 def variables(text: str) -> list[str]:
     """The formula's variables, in order of first appearance."""
-    found = sorted((n.col_offset, n.id) for n in ast.walk(_parse(text))
-                   if isinstance(n, ast.Name) and n.id not in FUNCTIONS)
+    found = sorted(
+        (n.col_offset, n.id) for n in ast.walk(_parse(text)) if isinstance(n, ast.Name) and n.id not in FUNCTIONS
+    )
     return list(dict.fromkeys(name for _, name in found))
 
 
@@ -46,11 +63,17 @@ def _build(node, env: dict):
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         return BINARY[type(node.op)](_build(node.left, env), _build(node.right, env))
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
-            and not node.keywords):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in FUNCTIONS
+        and not node.keywords
+    ):
         return FUNCTIONS[node.func.id](*(_build(a, env) for a in node.args))
-    raise XorjaxError(f"{ast.unparse(node)!r} is not allowed in a formula: use numbers, variables, + - * / **, "
-                      f"and the functions {', '.join(FUNCTIONS)}")
+    raise XorjaxError(
+        f"{ast.unparse(node)!r} is not allowed in a formula: use numbers, variables, + - * / **, "
+        f"and the functions {', '.join(FUNCTIONS)}"
+    )
 
 
 def function(text: str) -> Callable:
@@ -70,6 +93,5 @@ def function(text: str) -> Callable:
     def f(*args):
         return _build(tree, dict(zip(names, args)))
 
-    f.__signature__ = inspect.Signature(
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+    f.__signature__ = inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
     return f

@@ -30,22 +30,24 @@ RULES: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "add": (lambda p, out, a, b: (1.0, 1.0), ("1", "1")),
     "sub": (lambda p, out, a, b: (1.0, -1.0), ("1", "-1")),
     "mul": (lambda p, out, a, b: (b, a), ("{b}", "{a}")),
-    "div": (lambda p, out, a, b: (1 / b, -a / b ** 2), ("1/{b}", "-{a}/{b}²")),
+    "div": (lambda p, out, a, b: (1 / b, -a / b**2), ("1/{b}", "-{a}/{b}²")),
     "neg": (lambda p, out, a: (-1.0,), ("-1",)),
     "exp": (lambda p, out, a: (out,), ("e^{a}",)),
     "log": (lambda p, out, a: (1 / a,), ("1/{a}",)),
     "log1p": (lambda p, out, a: (1 / (1 + a),), ("1/(1 + {a})",)),
     "expm1": (lambda p, out, a: (out + 1,), ("e^{a}",)),
     "logistic": (lambda p, out, a: (out * (1 - out),), ("σ(1 - σ)",)),
-    "tanh": (lambda p, out, a: (1 - out ** 2,), ("1 - tanh²",)),
+    "tanh": (lambda p, out, a: (1 - out**2,), ("1 - tanh²",)),
     "sin": (lambda p, out, a: (math.cos(a),), ("cos {a}",)),
     "cos": (lambda p, out, a: (-math.sin(a),), ("-sin {a}",)),
     "sqrt": (lambda p, out, a: (0.5 / out,), ("1/(2√{a})",)),
     "rsqrt": (lambda p, out, a: (-0.5 * out / a,), ("-1/(2{a}√{a})",)),
     "square": (lambda p, out, a: (2 * a,), ("2{a}",)),
     "integer_pow": (lambda p, out, a: (p["y"] * a ** (p["y"] - 1),), ("{n}·{a}^{m}",)),
-    "pow": (lambda p, out, a, b: (b * a ** (b - 1), out * math.log(a) if a > 0 else math.nan),
-            ("{b}·{a}^({b}-1)", "{a}^{b}·ln {a}")),
+    "pow": (
+        lambda p, out, a, b: (b * a ** (b - 1), out * math.log(a) if a > 0 else math.nan),
+        ("{b}·{a}^({b}-1)", "{a}^{b}·ln {a}"),
+    ),
     "abs": (lambda p, out, a: (float(np.sign(a)),), ("sign({a})",)),
     "max": (lambda p, out, a, b: (float(a > b), float(b > a)), ("[{a} > {b}]", "[{b} > {a}]")),
     "min": (lambda p, out, a, b: (float(a < b), float(b < a)), ("[{a} < {b}]", "[{b} < {a}]")),
@@ -60,22 +62,54 @@ KINKS = {
     "min": (lambda a, b: a == b, "min has a corner where its inputs are equal"),
 }
 # Steps, comparisons and cuts: their derivative is 0 where it exists, so nothing would flow back through them.
-STEPS = {"floor", "ceil", "round", "sign", "gt", "ge", "lt", "le", "eq", "ne", "select_n", "and", "or", "not",
-         "xor", "rem", "is_finite", "stop_gradient"}
-INLINE = {"jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
-          "custom_jvp_call": "call_jaxpr"}
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "logistic": "σ", "integer_pow": "x^{y}",
-           "square": "x²", "convert_element_type": "cast"}
+STEPS = {
+    "floor",
+    "ceil",
+    "round",
+    "sign",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "eq",
+    "ne",
+    "select_n",
+    "and",
+    "or",
+    "not",
+    "xor",
+    "rem",
+    "is_finite",
+    "stop_gradient",
+}
+INLINE = {
+    "jit": "jaxpr",
+    "pjit": "jaxpr",
+    "closed_call": "call_jaxpr",
+    "core_call": "call_jaxpr",
+    "custom_jvp_call": "call_jaxpr",
+}
+SYMBOLS = {
+    "add": "+",
+    "sub": "−",
+    "mul": "×",
+    "div": "÷",
+    "neg": "−x",
+    "logistic": "σ",
+    "integer_pow": "x^{y}",
+    "square": "x²",
+    "convert_element_type": "cast",
+}
 
 
 class Node(NamedTuple):
-    name: str           # an input's name; n1, n2, ... (or names given to walk) inside; "f" for the output
-    op: str             # "input", or the JAX primitive
-    args: tuple         # the nodes it reads (names) or constants (floats), in order
+    name: str  # an input's name; n1, n2, ... (or names given to walk) inside; "f" for the output
+    op: str  # "input", or the JAX primitive
+    args: tuple  # the nodes it reads (names) or constants (floats), in order
     value: float
-    local: tuple        # d node / d arg for each arg that is a node; None for a constant
-    rules: tuple        # each local derivative written out
-    grad: float         # d f / d node, once the backward pass is done
+    local: tuple  # d node / d arg for each arg that is a node; None for a constant
+    rules: tuple  # each local derivative written out
+    grad: float  # d f / d node, once the backward pass is done
     params: dict | None = None  # the primitive's numeric parameters (integer_pow's exponent y)
 
 
@@ -90,10 +124,10 @@ class Step(NamedTuple):
 
 
 class Graph(NamedTuple):
-    nodes: list          # inputs first, then every operation in the order the forward pass runs them
-    steps: list          # the backward pass, in the order it runs
+    nodes: list  # inputs first, then every operation in the order the forward pass runs them
+    steps: list  # the backward pass, in the order it runs
     output: float
-    grads: dict          # input name -> d f / d input
+    grads: dict  # input name -> d f / d input
     jaxpr: str
 
 
@@ -108,28 +142,35 @@ def label(node: Node) -> str:
 
 def _supported(op: str) -> None:
     if op in STEPS:
-        raise XorjaxError(f"{op} is not differentiable: its derivative is 0 where it exists (a step, a comparison "
-                          "or a cut), so back-propagation learns nothing through it")
+        raise XorjaxError(
+            f"{op} is not differentiable: its derivative is 0 where it exists (a step, a comparison "
+            "or a cut), so back-propagation learns nothing through it"
+        )
     if op not in RULES:
-        raise XorjaxError(f"the primitive {op} is not supported: the walker knows the scalar elementwise "
-                          f"primitives {', '.join(sorted(RULES))}")
+        raise XorjaxError(
+            f"the primitive {op} is not supported: the walker knows the scalar elementwise "
+            f"primitives {', '.join(sorted(RULES))}"
+        )
 
 
 def _local(op: str, params: dict, out: float, args: list, vals: list) -> tuple[tuple, tuple]:
     """The node's local derivatives at these values (None for a constant input), and their rules written out."""
     if op in KINKS and KINKS[op][0](*vals):
-        raise XorjaxError(f"not differentiable at this point: {KINKS[op][1]} ({op} of "
-                          f"{', '.join(f'{v:g}' for v in vals)})")
+        raise XorjaxError(
+            f"not differentiable at this point: {KINKS[op][1]} ({op} of {', '.join(f'{v:g}' for v in vals)})"
+        )
     rule, texts = RULES[op]
     vals = [np.float64(v) for v in vals]  # NaN, not a complex number or an exception, where a rule has no value
     names = [a if isinstance(a, str) else f"{a:g}" for a in args]
     with np.errstate(all="ignore"):
-        local = tuple(float(d) if isinstance(a, str) else None
-                      for a, d in zip(args, rule(params, np.float64(out), *vals)))
+        local = tuple(
+            float(d) if isinstance(a, str) else None for a, d in zip(args, rule(params, np.float64(out), *vals))
+        )
     for a, d in zip(names, local):
         if d is not None and not math.isfinite(d):
-            raise XorjaxError(f"not differentiable at this point: d {op}/d {a} is {d} at "
-                              f"{', '.join(f'{v:g}' for v in vals)}")
+            raise XorjaxError(
+                f"not differentiable at this point: d {op}/d {a} is {d} at {', '.join(f'{v:g}' for v in vals)}"
+            )
     subs = {"a": names[0], "b": names[-1]}
     if op == "integer_pow":
         subs |= {"n": params["y"], "m": params["y"] - 1}
@@ -166,8 +207,10 @@ def _forward(jaxpr, consts, inputs: list, nodes: list, values: dict, names: Sequ
             name += "'"
         arg_names = [a if isinstance(a, str) else f"{a:g}" for a in args]
         if not math.isfinite(out):
-            raise XorjaxError(f"not defined at this point: {name} = {op}({', '.join(arg_names)}) = "
-                              f"{op}({', '.join(f'{v:g}' for v in vals)}) is {out}")
+            raise XorjaxError(
+                f"not defined at this point: {name} = {op}({', '.join(arg_names)}) = "
+                f"{op}({', '.join(f'{v:g}' for v in vals)}) is {out}"
+            )
         local, rules = _local(op, eqn.params, out, args, vals)
         numeric = {p: v for p, v in eqn.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         nodes.append(Node(name, op, tuple(args), out, local, rules, 0.0, numeric))
@@ -222,8 +265,9 @@ def walk(f: Callable, inputs: dict, names: Sequence[str] = ()) -> Graph:
     grads = {n.name: 0.0 for n in nodes}
     steps = _backward(ops, out, grads)
     output = next(n.value for n in nodes if n.name == out) if isinstance(out, str) else out
-    return Graph([n._replace(grad=grads[n.name]) for n in nodes], steps, output, {k: grads[k] for k in args},
-                 str(closed))
+    return Graph(
+        [n._replace(grad=grads[n.name]) for n in nodes], steps, output, {k: grads[k] for k in args}, str(closed)
+    )
 
 
 def autodiff(f: Callable, inputs: dict) -> dict:

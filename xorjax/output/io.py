@@ -84,13 +84,16 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
         if got is None:
             raise XorjaxError(f"{setting}={path}: missing key {name!r} for model.hidden={list(hidden)}")
         if got.shape != shape:
-            raise XorjaxError(f"{setting}={path}: {name} has shape {list(got.shape)}, "
-                              f"the model (hidden={list(hidden)}) needs {list(shape)}")
+            raise XorjaxError(
+                f"{setting}={path}: {name} has shape {list(got.shape)}, "
+                f"the model (hidden={list(hidden)}) needs {list(shape)}"
+            )
         if not np.all(np.isfinite(got)):
             raise XorjaxError(f"{setting}={path}: {name} holds NaN or inf")
     if set(params) != set(expected):
-        raise XorjaxError(f"{setting}={path}: has {n} layers, the model (hidden={list(hidden)}) has "
-                          f"{len(expected) // 2}")
+        raise XorjaxError(
+            f"{setting}={path}: has {n} layers, the model (hidden={list(hidden)}) has {len(expected) // 2}"
+        )
     return params
 
 

@@ -8,13 +8,13 @@ shows its first few units and a ``…`` column, and the weights of such a net be
 
 import numpy as np
 
-MAX_UNITS = 4      # a layer this wide or narrower is shown in full
-SHOWN_UNITS = 3    # of a wider layer, this many units are shown (fewer in deep nets)
-MAX_COLUMNS = 9    # the most hidden-unit columns a truth table shows, over all wide layers together
+MAX_UNITS = 4  # a layer this wide or narrower is shown in full
+SHOWN_UNITS = 3  # of a wider layer, this many units are shown (fewer in deep nets)
+MAX_COLUMNS = 9  # the most hidden-unit columns a truth table shows, over all wide layers together
 ELLIPSIS = "…"
 
 
-COST_DIGITS = 6   # significant digits of a cost on the console (metrics.json keeps every digit)
+COST_DIGITS = 6  # significant digits of a cost on the console (metrics.json keeps every digit)
 
 
 def cost(v) -> str:
@@ -40,8 +40,9 @@ def more(shown: int, total: int, what: str, where: str) -> str:
 
 
 def table(header: list[str], rows: list[list]) -> str:
-    cells = [header] + [[c if isinstance(c, str) else f"{c:.4f}" if isinstance(c, float) else str(c)
-                         for c in row] for row in rows]
+    cells = [header] + [
+        [c if isinstance(c, str) else f"{c:.4f}" if isinstance(c, float) else str(c) for c in row] for row in rows
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
@@ -104,14 +105,23 @@ def weights(params, where: str = "weights.json") -> str:
         spec = ".4e" if big else ".4f"
         width = max(len(f"{x + 0.0:{spec}}") for v in arrays.values() for x in v.ravel())
         fmt = {"float_kind": lambda x: f"{x + 0.0:{width}{spec}}"}
-        return "\n".join(f"{name} = " + np.array2string(v, separator=", ", prefix=f"{name} = ", formatter=fmt,
-                                                        max_line_width=200)
-                         for name, v in arrays.items())
+        return "\n".join(
+            f"{name} = " + np.array2string(v, separator=", ", prefix=f"{name} = ", formatter=fmt, max_line_width=200)
+            for name, v in arrays.items()
+        )
     rows = []
     for name, v in arrays.items():
         v64 = v.astype(np.float64)
-        rows.append([name, " x ".join(map(str, v.shape)), float(v64.min()), float(v64.max()),
-                     float(np.abs(v64).mean()), _first(v)])
+        rows.append(
+            [
+                name,
+                " x ".join(map(str, v.shape)),
+                float(v64.min()),
+                float(v64.max()),
+                float(np.abs(v64).mean()),
+                _first(v),
+            ]
+        )
     first = max(len(r[-1]) for r in rows)
     for r in rows:  # the values read left to right: aligned on the left
         r[-1] = r[-1].ljust(first)

@@ -17,8 +17,18 @@ def _hparam(value):
     return str(value)
 
 
-def write_run(logdir, steps, loss, accuracy, histograms=None, weights=None, layers=None, yhat=None,
-              hparams: dict | None = None, metrics: dict | None = None) -> Path:
+def write_run(
+    logdir,
+    steps,
+    loss,
+    accuracy,
+    histograms=None,
+    weights=None,
+    layers=None,
+    yhat=None,
+    hparams: dict | None = None,
+    metrics: dict | None = None,
+) -> Path:
     """Writes one run's events into ``logdir`` and returns it.
 
     Args:

@@ -20,10 +20,20 @@ STYLE = {
     "image.cmap": "RdBu_r",
 }
 # One colour per meaning, everywhere: class 0 / class 1 of XOR, and the outcomes of training.
-COLORS = {"0": "#2b6cb0", "1": "#c53030", "solved": "#2f855a", "unsolved": "#718096", "diverged": "#000000",
-          "plateau": "#d69e2e", "two-stuck": "#dd6b20", "three-merged": "#805ad5", "slow": "#63b3ed",
-          # a computational graph's edges: the value going forward, the gradient coming back
-          "value": "#2f855a", "gradient": "#c53030"}
+COLORS = {
+    "0": "#2b6cb0",
+    "1": "#c53030",
+    "solved": "#2f855a",
+    "unsolved": "#718096",
+    "diverged": "#000000",
+    "plateau": "#d69e2e",
+    "two-stuck": "#dd6b20",
+    "three-merged": "#805ad5",
+    "slow": "#63b3ed",
+    # a computational graph's edges: the value going forward, the gradient coming back
+    "value": "#2f855a",
+    "gradient": "#c53030",
+}
 
 
 @contextmanager

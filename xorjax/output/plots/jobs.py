@@ -24,13 +24,18 @@ def final_costs(path, labels: list[str], costs: list, statuses: list[str]):
                 ax.plot([edge], [i], marker="x", color=colour, markersize=9)
         ax.set_xscale("log")
         ax.set_xlim(low / 3, edge * 1.5)
-        ax.set_yticks(range(len(labels)),
-                      [t if len(t) <= MAX_LABEL else t[:MAX_LABEL - 1] + "…" for t in labels], fontsize=8)
+        ax.set_yticks(
+            range(len(labels)), [t if len(t) <= MAX_LABEL else t[: MAX_LABEL - 1] + "…" for t in labels], fontsize=8
+        )
         ax.set_ylim(len(labels) - 0.5, -0.5)  # job 0 at the top, as in summary.md
         ax.set_xlabel("final cost (log scale)")
         ax.grid(axis="y", visible=False)
         shown = list(dict.fromkeys(statuses))
-        ax.legend(handles=[Patch(color=COLORS.get(s, COLORS["unsolved"]), label=s) for s in shown],
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+        ax.legend(
+            handles=[Patch(color=COLORS.get(s, COLORS["unsolved"]), label=s) for s in shown],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+        )
         ax.set_title(f"Final cost of each of {len(labels)} runs, by status", loc="left")
         return save(fig, path)

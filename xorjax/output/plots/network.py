@@ -28,8 +28,17 @@ def _points(ax, P, Y, bounds=None):
     """
     for cls, marker in (("0", "o"), ("1", "s")):
         m = (Y > 0.5) == (cls == "1")
-        ax.scatter(P[m, 0], P[m, 1], s=90, marker=marker, c=COLORS[cls], edgecolors="white", linewidths=1.5,
-                   zorder=3, label=f"XOR = {cls}")
+        ax.scatter(
+            P[m, 0],
+            P[m, 1],
+            s=90,
+            marker=marker,
+            c=COLORS[cls],
+            edgecolors="white",
+            linewidths=1.5,
+            zorder=3,
+            label=f"XOR = {cls}",
+        )
     (x0, y0), (x1, y1) = bounds if bounds is not None else ((-0.5, -0.5), (1.5, 1.5))
     F = (np.asarray(P, float) - (x0, y0)) / (x1 - x0, y1 - y0)  # where each point sits, as a share of the axes
     done = set()
@@ -41,9 +50,16 @@ def _points(ax, P, Y, bounds=None):
         right, up = bool(x[0]), bool(x[1])
         right = right if 0.2 < F[p, 0] < 0.8 else F[p, 0] <= 0.2
         up = up if 0.15 < F[p, 1] < 0.85 else F[p, 1] <= 0.15
-        ax.annotate(" ".join(f"({int(data.X[q, 0])},{int(data.X[q, 1])})" for q in group), P[p],
-                    textcoords="offset points", fontsize=9, zorder=4, xytext=(8 if right else -8, 8 if up else -8),
-                    ha="left" if right else "right", va="bottom" if up else "top")
+        ax.annotate(
+            " ".join(f"({int(data.X[q, 0])},{int(data.X[q, 1])})" for q in group),
+            P[p],
+            textcoords="offset points",
+            fontsize=9,
+            zorder=4,
+            xytext=(8 if right else -8, 8 if up else -8),
+            ha="left" if right else "right",
+            va="bottom" if up else "top",
+        )
 
 
 FLAT = 1e-5  # yhat varying less than this over a picture is flat: a 0.5 contour there would only trace round-off
@@ -54,9 +70,18 @@ def _decision_line(ax, x, y, z, label: str) -> None:
     regression on XOR ends at w = 0, b = 0: yhat = 0.5 everywhere, no line at all)."""
     spread = float(z.max() - z.min())
     if spread < FLAT:
-        ax.text(0.5, 0.5, f"ŷ = {float(np.median(z)):.4f} everywhere\n(it varies by {spread:.0e}: round-off)\n"
-                "so there is no ŷ = 0.5 line", transform=ax.transAxes, ha="center", va="center", fontsize=10,
-                bbox=dict(boxstyle="round", fc="white", ec="#a0aec0"), zorder=5)
+        ax.text(
+            0.5,
+            0.5,
+            f"ŷ = {float(np.median(z)):.4f} everywhere\n(it varies by {spread:.0e}: round-off)\n"
+            "so there is no ŷ = 0.5 line",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox=dict(boxstyle="round", fc="white", ec="#a0aec0"),
+            zorder=5,
+        )
     elif z.min() < 0.5 < z.max():
         ax.contour(x, y, z, levels=[0.5], colors="black", linewidths=1.8)
         # Contour sets have no legend entry of their own: a plain line stands in for them.
@@ -77,8 +102,13 @@ def history(path, steps, loss, accuracy, title: str = "Training: cost and accura
         a1.set(title="Cost", xlabel="step", ylabel="cost")
         a1.legend()
         a2.step(steps, accuracy, where="post", marker="o", ms=3, color=COLORS["solved"], label="accuracy")
-        a2.set(title="Accuracy (4 patterns)", xlabel="step", ylabel="accuracy", ylim=(-0.05, 1.05),
-               yticks=[0, 0.25, 0.5, 0.75, 1])
+        a2.set(
+            title="Accuracy (4 patterns)",
+            xlabel="step",
+            ylabel="accuracy",
+            ylim=(-0.05, 1.05),
+            yticks=[0, 0.25, 0.5, 0.75, 1],
+        )
         a2.legend(loc="lower right")
         fig.suptitle(title, fontweight="bold")
         return save(fig, path, tight=False)
@@ -100,14 +130,16 @@ def decision_surface(path, xs, z, title: str = "Decision surface: ŷ over the in
     """``xs, z`` as ``surface_grid`` returns them."""
     with figure(figsize=(5.4, 4.6)) as (fig, ax):
         fig.subplots_adjust(left=0.12, right=0.95, bottom=0.2, top=0.92)
-        im = ax.imshow(z, extent=(*LIMITS, *LIMITS), origin="lower", vmin=0, vmax=1, alpha=0.75,
-                       interpolation="bilinear")
+        im = ax.imshow(
+            z, extent=(*LIMITS, *LIMITS), origin="lower", vmin=0, vmax=1, alpha=0.75, interpolation="bilinear"
+        )
         fig.colorbar(im, ax=ax, label="ŷ (network output)")
         _decision_line(ax, xs, xs, z, "ŷ = 0.5")
         _points(ax, data.X, data.Y)
         ticks = [-0.5, 0, 0.5, 1, 1.5]
-        ax.set(title=title, xlabel="x1", ylabel="x2", xlim=LIMITS, ylim=LIMITS, aspect="equal", xticks=ticks,
-               yticks=ticks)
+        ax.set(
+            title=title, xlabel="x1", ylabel="x2", xlim=LIMITS, ylim=LIMITS, aspect="equal", xticks=ticks, yticks=ticks
+        )
         ax.grid(False)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
         return save(fig, path, tight=False)
@@ -127,7 +159,7 @@ def _output_plane(H, w, b):
     mean = H.mean(axis=0)
     _, s, Vt = np.linalg.svd(H - mean, full_matrices=False)
     P = Vt[:2].T  # (width, 2)
-    share = float((s[:2] ** 2).sum() / max((s ** 2).sum(), 1e-30))
+    share = float((s[:2] ** 2).sum() / max((s**2).sum(), 1e-30))
     return (H - mean) @ P, P.T @ w, b + mean @ w, ("principal direction 1", "principal direction 2"), share
 
 
@@ -161,16 +193,23 @@ def hidden_view(params, activation: str = "sigmoid"):
     return dict(H=H, w=w, b=b, yhat=yhat, layer=L - 1)
 
 
-def hidden_space(path, H, w, b, yhat, layer: int = 1,
-                 title: str = "Hidden space: what the output unit sees") -> Path:
+def hidden_space(path, H, w, b, yhat, layer: int = 1, title: str = "Hidden space: what the output unit sees") -> Path:
     """``H, w, b, yhat, layer`` as ``hidden_view`` returns them."""
     C, a, a0, (xl, yl), share, lo, hi, g1, g2 = _hidden_plane(H, w, b, len(yhat))
     z = np.asarray(yhat)
     where = f"hidden layer {layer} of {layer}" if layer > 1 else "the hidden layer"
     with figure(figsize=(5.4, 4.6)) as (fig, ax):
         fig.subplots_adjust(left=0.14, right=0.95, bottom=0.2)
-        im = ax.imshow(z, extent=(lo[0], hi[0], lo[1], hi[1]), origin="lower", vmin=0, vmax=1, alpha=0.75,
-                       aspect="auto", interpolation="bilinear")
+        im = ax.imshow(
+            z,
+            extent=(lo[0], hi[0], lo[1], hi[1]),
+            origin="lower",
+            vmin=0,
+            vmax=1,
+            alpha=0.75,
+            aspect="auto",
+            interpolation="bilinear",
+        )
         fig.colorbar(im, ax=ax, label="ŷ (output unit)")
         _decision_line(ax, g1, g2, z, "output's decision line")
         _points(ax, C, data.Y, bounds=(lo, hi))
@@ -187,15 +226,14 @@ def hidden_space(path, H, w, b, yhat, layer: int = 1,
         return save(fig, path, tight=False)
 
 
-LINES_MAX = 24    # an array with more values is drawn as bands of percentiles, not one line per value
-COLUMNS_MAX = 4   # layers side by side in the weights picture; a deeper net's layers wrap onto more rows
+LINES_MAX = 24  # an array with more values is drawn as bands of percentiles, not one line per value
+COLUMNS_MAX = 4  # layers side by side in the weights picture; a deeper net's layers wrap onto more rows
 
 
 def _bands(ax, steps, v):
     """Many values over training as TensorBoard's distributions do: the median and bands of percentiles."""
     q = np.nanpercentile(v, [0, 10, 25, 50, 75, 90, 100], axis=1)
-    for (lo, hi), alpha, label in (((0, 6), 0.15, "min – max"), ((1, 5), 0.25, "10 – 90%"),
-                                   ((2, 4), 0.4, "25 – 75%")):
+    for (lo, hi), alpha, label in (((0, 6), 0.15, "min – max"), ((1, 5), 0.25, "10 – 90%"), ((2, 4), 0.4, "25 – 75%")):
         ax.fill_between(steps, q[lo], q[hi], color=COLORS["0"], alpha=alpha, lw=0, label=label)
     ax.plot(steps, q[3], color=COLORS["0"], lw=1.6, label="median")
 
@@ -210,8 +248,14 @@ def weights_over_training(path, steps, weights: dict, title: str = "Weights over
     cols, groups = min(L, COLUMNS_MAX), -(-L // COLUMNS_MAX)
     width, height = 4.2 * cols, 6.2 * groups
     with figure(2 * groups, cols, figsize=(width, height), squeeze=False, sharex=True) as (fig, axes):
-        fig.subplots_adjust(left=0.85 / width, right=1 - 0.15 / width, bottom=0.09 * 6.2 / height,
-                            top=1 - 0.12 * 6.2 / height, hspace=0.3, wspace=0.3)
+        fig.subplots_adjust(
+            left=0.85 / width,
+            right=1 - 0.15 / width,
+            bottom=0.09 * 6.2 / height,
+            top=1 - 0.12 * 6.2 / height,
+            hspace=0.3,
+            wspace=0.3,
+        )
         bands = None
         for l in range(1, L + 1):
             group, col = divmod(l - 1, cols)
@@ -231,8 +275,11 @@ def weights_over_training(path, steps, weights: dict, title: str = "Weights over
                         ax.plot(steps, v[:, k], lw=1.4, marker="." if len(steps) < 30 else None, label=label)
                     if n <= 8:
                         ax.legend(fontsize=8, ncol=2)
-                ax.set(title=f"{name} ({what})" if n <= 8 else f"{name} ({what}): {n} values",
-                       ylabel="value", xlabel="step" if row == 1 else None)
+                ax.set(
+                    title=f"{name} ({what})" if n <= 8 else f"{name} ({what}): {n} values",
+                    ylabel="value",
+                    xlabel="step" if row == 1 else None,
+                )
                 if row == 1:  # sharex shows the steps under the last row only; a wrapped net's rows need them
                     ax.tick_params(labelbottom=True)
         for i in range(L, groups * cols):  # the empty places after the last layer
@@ -240,8 +287,13 @@ def weights_over_training(path, steps, weights: dict, title: str = "Weights over
             axes[2 * group, col].set_axis_off()
             axes[2 * group + 1, col].set_axis_off()
         if bands is not None:
-            fig.legend(*bands.get_legend_handles_labels(), loc="upper right", ncol=2, fontsize=8,
-                       bbox_to_anchor=(1 - 0.15 / width, 1))
+            fig.legend(
+                *bands.get_legend_handles_labels(),
+                loc="upper right",
+                ncol=2,
+                fontsize=8,
+                bbox_to_anchor=(1 - 0.15 / width, 1),
+            )
         fig.suptitle(title, fontweight="bold")
         return save(fig, path, tight=False)
 
@@ -255,11 +307,15 @@ def run_jobs(params, activation: str = "sigmoid", steps=None, loss=None, accurac
     helper process can draw them), and one-line notes on those it cannot show."""
     jobs, notes = {}, []
     if steps is not None:
-        jobs["history"] = ("history", dict(steps=np.asarray(steps), loss=np.asarray(loss),
-                                           accuracy=np.asarray(accuracy)))
+        jobs["history"] = (
+            "history",
+            dict(steps=np.asarray(steps), loss=np.asarray(loss), accuracy=np.asarray(accuracy)),
+        )
     if not _finite(params):
-        notes += [f"{name}: skipped, the weights are not finite (training diverged)"
-                  for name in ("decision_surface", "hidden_space")]
+        notes += [
+            f"{name}: skipped, the weights are not finite (training diverged)"
+            for name in ("decision_surface", "hidden_space")
+        ]
     else:
         xs, z = surface_grid(params, activation)
         jobs["decision_surface"] = ("decision_surface", dict(xs=xs, z=z))
@@ -269,8 +325,10 @@ def run_jobs(params, activation: str = "sigmoid", steps=None, loss=None, accurac
         else:
             jobs["hidden_space"] = ("hidden_space", view)
     if weights is not None and steps is not None:
-        jobs["weights"] = ("weights_over_training",
-                           dict(steps=np.asarray(steps), weights={k: np.asarray(v) for k, v in weights.items()}))
+        jobs["weights"] = (
+            "weights_over_training",
+            dict(steps=np.asarray(steps), weights={k: np.asarray(v) for k, v in weights.items()}),
+        )
     return jobs, notes
 
 
@@ -296,9 +354,11 @@ def call(fn: str, kwargs: dict):
         return None, f"{type(e).__name__}: {e}"
 
 
-def draw_run(out, params, activation: str = "sigmoid", steps=None, loss=None, accuracy=None,
-             weights=None) -> tuple[list[Path], list[str]]:
-    """Every picture a run can show, into ``out``; returns (files written, one-line notes on what was skipped)."""
+def draw_run(
+    out, params, activation: str = "sigmoid", steps=None, loss=None, accuracy=None, weights=None, painter=None
+) -> tuple[list[Path], list[str]]:
+    """Every picture a run can show, into ``out`` (in ``painter``'s helpers when given); returns (files
+    written, one-line notes on what was skipped)."""
     jobs, notes = run_jobs(params, activation, steps, loss, accuracy, weights)
-    files, failed = draw(out, jobs)
+    files, failed = draw(out, jobs, painter=painter)
     return files, notes + failed

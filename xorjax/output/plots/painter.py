@@ -29,9 +29,15 @@ class Painter:
         for _ in range(workers):
             try:
                 # A session of their own: Ctrl-C stops the run, which closes their input, and they quit quietly.
-                self.procs.append(subprocess.Popen([sys.executable, "-m", "xorjax.output.plots.painter"], env=env,
-                                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                   start_new_session=True))
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "xorjax.output.plots.painter"],
+                        env=env,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        start_new_session=True,
+                    )
+                )
             except (OSError, ValueError):  # no interpreter to start: draw here
                 break
 

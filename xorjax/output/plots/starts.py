@@ -29,8 +29,7 @@ def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> P
             ax.barh(labels, shares[:, k], left=left, color=COLORS[s], label=s, edgecolor="white", lw=0.5)
             for i, v in enumerate(shares[:, k]):
                 if v >= 0.06:
-                    ax.text(left[i] + v / 2, i, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8,
-                            color="white")
+                    ax.text(left[i] + v / 2, i, f"{100 * v:.0f}%", ha="center", va="center", fontsize=8, color="white")
             left += shares[:, k]
         ax.set(xlim=(0, 1), xlabel="share of starts", title="How the starts ended, per setting")
         ax.invert_yaxis()
@@ -51,23 +50,27 @@ def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121)
     with figure(figsize=(width, height)) as (fig, ax):
         ax.remove()  # laid out as sub-figures: a band for the title and key, then one per class
         top, *subs = fig.subfigures(len(rows) + 1, 1, height_ratios=[band] + [row_height] * len(rows))
-        top.suptitle("The most common solutions found, one row per class of solutions", fontweight="bold",
-                     fontsize=11, y=0.97)
-        key = [Line2D([], [], color="black", lw=1.5, label="ŷ = 0.5 (the output's line)"),
-               Line2D([], [], color="#2d3748", lw=1, ls="--", label="each hidden unit's line (h1, h2)"),
-               Line2D([], [], marker="o", ls="none", color=COLORS["0"], label="XOR = 0"),
-               Line2D([], [], marker="s", ls="none", color=COLORS["1"], label="XOR = 1")]
+        top.suptitle(
+            "The most common solutions found, one row per class of solutions", fontweight="bold", fontsize=11, y=0.97
+        )
+        key = [
+            Line2D([], [], color="black", lw=1.5, label="ŷ = 0.5 (the output's line)"),
+            Line2D([], [], color="#2d3748", lw=1, ls="--", label="each hidden unit's line (h1, h2)"),
+            Line2D([], [], marker="o", ls="none", color=COLORS["0"], label="XOR = 0"),
+            Line2D([], [], marker="s", ls="none", color=COLORS["1"], label="XOR = 1"),
+        ]
         top.legend(handles=key, loc="lower center", ncol=4, fontsize=9, bbox_to_anchor=(0.5, 0.0))
         for sub, row in zip(subs, rows):
             sub.suptitle(row["title"], fontsize=10, fontweight="bold", y=0.99)
             axes = sub.subplots(1, cols, squeeze=False)[0]
             sub.subplots_adjust(left=0.6 / width, right=1 - 1.0 / width, bottom=0.12, top=0.80, wspace=0.35)
-            for ax in axes[len(row["panels"]):]:
+            for ax in axes[len(row["panels"]) :]:
                 ax.set_visible(False)
             for ax, rep in zip(axes, row["panels"]):
                 xs, yhat = surface_grid(rep["weights"], activation, n)
-                im = ax.imshow(yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r",
-                               alpha=0.75)
+                im = ax.imshow(
+                    yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r", alpha=0.75
+                )
                 ax.contour(xs, xs, yhat, levels=[0.5], colors="black", linewidths=1.5)
                 W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
                 for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
@@ -78,21 +81,29 @@ def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121)
                         ax.axvline(-b / w[0], ls="--", lw=1, color="#2d3748")
                 for cls, marker in (("0", "o"), ("1", "s")):
                     m = (data.Y > 0.5) == (cls == "1")
-                    ax.scatter(data.X[m, 0], data.X[m, 1], s=60, marker=marker, c=COLORS[cls], edgecolors="white",
-                               zorder=3)
-                ax.set(xlim=LIMITS, ylim=LIMITS, xlabel="x1", ylabel="x2", aspect="equal", xticks=[0, 1],
-                       yticks=[0, 1])
+                    ax.scatter(
+                        data.X[m, 0], data.X[m, 1], s=60, marker=marker, c=COLORS[cls], edgecolors="white", zorder=3
+                    )
+                ax.set(xlim=LIMITS, ylim=LIMITS, xlabel="x1", ylabel="x2", aspect="equal", xticks=[0, 1], yticks=[0, 1])
                 ax.set_title(rep["title"], fontsize=8.5, fontweight="normal")
                 ax.grid(False)
         # One colour bar for every panel, at the right, as tall as the rows.
-        cax = fig.add_axes([1 - 0.75 / width, 0.12 * row_height / height, 0.18 / width,
-                            1 - (band + 0.25 * row_height) / height])
+        cax = fig.add_axes(
+            [1 - 0.75 / width, 0.12 * row_height / height, 0.18 / width, 1 - (band + 0.25 * row_height) / height]
+        )
         fig.colorbar(im, cax=cax, label="ŷ (network output)")
         return save(fig, path, tight=False)
 
 
-def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: str,
-            xlabel: str = "learning rate", ylabel: str = "hidden") -> Path:
+def heatmap(
+    path,
+    rows: list[str],
+    cols: list[str],
+    values: np.ndarray,
+    title: str,
+    xlabel: str = "learning rate",
+    ylabel: str = "hidden",
+) -> Path:
     """Success rate (0..1) over rows x cols; a missing cell (NaN) is left blank."""
     values = np.asarray(values, float)
     # At least as wide as its title: two learning rates alone would cut it.
@@ -101,8 +112,15 @@ def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: s
         for i in range(len(rows)):
             for j in range(len(cols)):
                 if np.isfinite(values[i, j]):
-                    ax.text(j, i, f"{100 * values[i, j]:.0f}%", ha="center", va="center", fontsize=9,
-                            color="white" if values[i, j] > 0.6 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{100 * values[i, j]:.0f}%",
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="white" if values[i, j] > 0.6 else "black",
+                    )
         ax.set_xticks(range(len(cols)), cols)
         ax.set_yticks(range(len(rows)), rows)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
@@ -111,8 +129,20 @@ def heatmap(path, rows: list[str], cols: list[str], values: np.ndarray, title: s
         return save(fig, path)
 
 
-def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_names: list[str],
-          base: tuple[float, float], xlabel: str, ylabel: str, title: str, around: str = "seed 0") -> Path:
+def basin(
+    path,
+    xs,
+    ys,
+    status: np.ndarray,
+    statuses,
+    cls: np.ndarray,
+    class_names: list[str],
+    base: tuple[float, float],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    around: str = "seed 0",
+) -> Path:
     """Two maps of the same grid of starts: the outcome of each, and the solution class it reached; a "+" marks
     the base start (``base``: the grid's centre, the start of ``around``).
 
@@ -124,22 +154,45 @@ def basin(path, xs, ys, status: np.ndarray, statuses, cls: np.ndarray, class_nam
     extent = (xs[0], xs[-1], ys[0], ys[-1])
     palette = ["#3182ce", "#d53f8c", "#b7791f", "#319795", "#6b46c1"]
     # Classes reached by at least 0.5% of the grid get a colour of their own, the rest share a grey.
-    shown = [n for i, n in enumerate(class_names[:len(palette)]) if np.mean(cls == i) >= 0.005]
+    shown = [n for i, n in enumerate(class_names[: len(palette)]) if np.mean(cls == i) >= 0.005]
     with figure(1, 2, figsize=(11, 6.2)) as (fig, (a1, a2)):
         fig.subplots_adjust(left=0.07, right=0.98, top=0.87, bottom=0.27, wspace=0.25)
         present = [i for i in range(len(statuses)) if np.any(status == i)]
-        a1.imshow(status, origin="lower", extent=extent, aspect="auto", interpolation="nearest",
-                  cmap=ListedColormap([COLORS[s] for s in statuses]), vmin=-0.5, vmax=len(statuses) - 0.5)
+        a1.imshow(
+            status,
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            interpolation="nearest",
+            cmap=ListedColormap([COLORS[s] for s in statuses]),
+            vmin=-0.5,
+            vmax=len(statuses) - 0.5,
+        )
         plus = dict(marker="+", color="black", ms=12, mew=2, ls="none")
         base_entry = Line2D([], [], **plus, label=f"the base start ({around})")
-        a1.legend(handles=[Patch(color=COLORS[statuses[i]], label=f"{statuses[i]}  {np.mean(status == i):.1%}")
-                           for i in present] + [base_entry], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2,
-                  fontsize=8)
+        a1.legend(
+            handles=[
+                Patch(color=COLORS[statuses[i]], label=f"{statuses[i]}  {np.mean(status == i):.1%}") for i in present
+            ]
+            + [base_entry],
+            loc="upper left",
+            bbox_to_anchor=(0, -0.12),
+            ncol=2,
+            fontsize=8,
+        )
         a1.set(title="Outcome", xlabel=xlabel, ylabel=ylabel)
-        colours = ["#ffffff"] + palette[:len(shown)] + ["#a0aec0"]
+        colours = ["#ffffff"] + palette[: len(shown)] + ["#a0aec0"]
         index = np.where(cls < 0, 0, np.where(cls < len(shown), cls + 1, len(shown) + 1))
-        a2.imshow(index, origin="lower", extent=extent, aspect="auto", interpolation="nearest",
-                  cmap=ListedColormap(colours), vmin=-0.5, vmax=len(colours) - 0.5)
+        a2.imshow(
+            index,
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            interpolation="nearest",
+            cmap=ListedColormap(colours),
+            vmin=-0.5,
+            vmax=len(colours) - 0.5,
+        )
         handles = [Patch(color=palette[i], label=f"{n}  {np.mean(cls == i):.1%}") for i, n in enumerate(shown)]
         if np.any(cls >= len(shown)):
             handles.append(Patch(color="#a0aec0", label=f"other classes  {np.mean(cls >= len(shown)):.1%}"))
