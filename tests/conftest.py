@@ -5,16 +5,45 @@ import sys
 import pytest
 
 
+def xorjax_command(folder, *args, cache, timeout=600):
+    """``python -m xorjax.run ARGS`` in ``folder`` (not the repo root, so the installed package is what runs),
+    with the compilation cache ``cache`` (the one every run of the test session shares); returns the
+    CompletedProcess."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(cache))
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "xorjax.run", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.fixture
 def run_xorjax(tmp_path):
     """Runs ``python -m xorjax.run ARGS`` in a fresh folder (not the repo root, so the installed
     package is what runs); returns the CompletedProcess. Its runs land in ``tmp_path/outputs``."""
 
     def run(*args, cwd=None, timeout=600):
-        env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(tmp_path.parent / "jax-cache"))
-        env.pop("HYDRA_FULL_ERROR", None)
-        return subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd or tmp_path, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        return xorjax_command(cwd or tmp_path, *args, cache=tmp_path.parent / "jax-cache", timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory):
+    """``python -m xorjax.run ARGS``, run once per test session for each ARGS, in a folder of its own; returns
+    (the CompletedProcess, that folder, whose runs are in ``folder/outputs``). For tests that only read what
+    the command printed and wrote: one that needs to write there works on a copy (``shutil.copytree``)."""
+    done = {}
+
+    def run(*args):
+        if args not in done:
+            folder = tmp_path_factory.mktemp("shared_run")
+            done[args] = xorjax_command(folder, *args, cache=folder.parent / "jax-cache"), folder
+        return done[args]
 
     return run
 

@@ -21,8 +21,9 @@ def family_of(params, activation="sigmoid"):
 
 
 def yhat(params, activation="sigmoid"):
-    out, _ = model.predict({k: np.float32(v) for k, v in params.items()}, atlas.np.asarray(atlas.PATTERNS, np.float32),
-                           activation)
+    out, _ = model.predict(
+        {k: np.float32(v) for k, v in params.items()}, atlas.np.asarray(atlas.PATTERNS, np.float32), activation
+    )
     return np.asarray(out)
 
 
@@ -46,12 +47,24 @@ def test_the_lectures_weights_are_and_plus_nor_into_nor():
     assert atlas.describe(atlas.canonical(f)) == "AND + OR -> h2 AND NOT h1"
 
 
-MEANING = {"FALSE": lambda a, b: 0, "AND": lambda a, b: a & b, "x1 AND NOT x2": lambda a, b: a & ~b & 1,
-           "x1": lambda a, b: a, "x2 AND NOT x1": lambda a, b: b & ~a & 1, "x2": lambda a, b: b,
-           "XOR": lambda a, b: a ^ b, "OR": lambda a, b: a | b, "NOR": lambda a, b: 1 - (a | b),
-           "XNOR": lambda a, b: 1 - (a ^ b), "NOT x2": lambda a, b: 1 - b, "x1 OR NOT x2": lambda a, b: a | (1 - b),
-           "NOT x1": lambda a, b: 1 - a, "x2 OR NOT x1": lambda a, b: b | (1 - a), "NAND": lambda a, b: 1 - (a & b),
-           "TRUE": lambda a, b: 1}
+MEANING = {
+    "FALSE": lambda a, b: 0,
+    "AND": lambda a, b: a & b,
+    "x1 AND NOT x2": lambda a, b: a & ~b & 1,
+    "x1": lambda a, b: a,
+    "x2 AND NOT x1": lambda a, b: b & ~a & 1,
+    "x2": lambda a, b: b,
+    "XOR": lambda a, b: a ^ b,
+    "OR": lambda a, b: a | b,
+    "NOR": lambda a, b: 1 - (a | b),
+    "XNOR": lambda a, b: 1 - (a ^ b),
+    "NOT x2": lambda a, b: 1 - b,
+    "x1 OR NOT x2": lambda a, b: a | (1 - b),
+    "NOT x1": lambda a, b: 1 - a,
+    "x2 OR NOT x1": lambda a, b: b | (1 - a),
+    "NAND": lambda a, b: 1 - (a & b),
+    "TRUE": lambda a, b: 1,
+}
 
 
 def test_sixteen_names_one_per_truth_table_each_meaning_what_it_says():
@@ -120,8 +133,10 @@ def test_sixteen_gate_pairs_solve_xor_in_two_classes():
     pairs = {f.hidden for f in fams}
     assert len(fams) == 16 and len(pairs) == 16  # each pair has exactly one output gate
     classes = {atlas.canonical(f) for f in fams}
-    assert sorted(atlas.describe(c) for c in classes) == ["AND + OR -> h2 AND NOT h1",
-                                                         "x1 AND NOT x2 + x2 AND NOT x1 -> OR"]
+    assert sorted(atlas.describe(c) for c in classes) == [
+        "AND + OR -> h2 AND NOT h1",
+        "x1 AND NOT x2 + x2 AND NOT x1 -> OR",
+    ]
     assert all(sum(atlas.canonical(f) == c for f in fams) == 8 for c in classes)
     assert atlas.canonical(family_of(LECTURE)) in classes
 

@@ -2,6 +2,7 @@
 same network as jax.grad does."""
 
 import json
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -18,8 +19,9 @@ def float64_params(seed, hidden, scale=1.0, starts=None):
     """N(0, scale²) parameters in float64 from NumPy's generator; with ``starts``, that many on a trailing axis."""
     rng = np.random.default_rng(seed)
     extra = () if starts is None else (starts,)
-    return {k: jnp.asarray(scale * rng.standard_normal(shape + extra))
-            for k, shape in model.param_shapes(hidden).items()}
+    return {
+        k: jnp.asarray(scale * rng.standard_normal(shape + extra)) for k, shape in model.param_shapes(hidden).items()
+    }
 
 
 def autodiff(params, activation, loss):
@@ -28,16 +30,20 @@ def autodiff(params, activation, loss):
     return jax.grad(lambda p: jnp.sum(model.cost(p, X, Y, activation, loss)))(params)
 
 
-def central_differences(params, activation, loss, h=1e-6):
-    """∂cost/∂θ for every θ of every start at once: each ±h perturbation is one more start on a trailing axis."""
+def perturbed_starts(params, h):
+    """Every θ of every start nudged by +h and by -h: each perturbation one more start on a trailing axis."""
     coords = [(k, i) for k in params for i in np.ndindex(params[k].shape[:-1])]
     n = len(coords)
     perturbed = {k: np.repeat(np.asarray(v)[..., None], 2 * n, axis=-1) for k, v in params.items()}
     for j, (k, i) in enumerate(coords):
         perturbed[k][i + (slice(None), j)] += h
         perturbed[k][i + (slice(None), n + j)] -= h
-    c = np.asarray(manual_grad.cost({k: jnp.asarray(v) for k, v in perturbed.items()}, data.X, data.Y, activation,
-                                 loss))                                     # (starts, 2n)
+    return coords, perturbed
+
+
+def central_differences(params, costs, coords, h):
+    """∂cost/∂θ for every θ of every start, from the costs (starts, 2n) of ``perturbed_starts``."""
+    c, n = np.asarray(costs), len(coords)
     slopes = (c[:, :n] - c[:, n:]) / (2 * h)
     grads = {k: np.zeros(v.shape) for k, v in params.items()}
     for j, (k, i) in enumerate(coords):
@@ -45,18 +51,33 @@ def central_differences(params, activation, loss, h=1e-6):
     return grads
 
 
+@partial(jax.jit, static_argnames=("activation", "loss"))
+def three_ways(params, perturbed, activation, loss):
+    """By hand, by jax.grad, and the costs that central differences are taken of (by ``manual_grad``'s own
+    forward pass); with the model's own cost. One compiled program per example, where eager operations on
+    new shapes would be compiled one by one (about 60 of them)."""
+    c, _, manual = manual_grad.value_and_grad(params, data.X, data.Y, activation, loss)
+    auto = autodiff(params, activation, loss)
+    reference = model.cost(params, data.X.astype("float64"), data.Y.astype("float64"), activation, loss)
+    return c, reference, manual, auto, manual_grad.cost(perturbed, data.X, data.Y, activation, loss)
+
+
+@pytest.mark.floors
 @settings(max_examples=10, deadline=None)
-@given(hidden=st.lists(st.integers(1, 3), min_size=0, max_size=3), seed=st.integers(0, 2 ** 16),
-       activation=st.sampled_from(list(model.ACTIVATIONS)), loss=st.sampled_from(list(model.LOSSES)),
-       scale=st.sampled_from([0.5, 1.0, 2.0]))
+@given(
+    hidden=st.lists(st.integers(1, 3), min_size=0, max_size=3),
+    seed=st.integers(0, 2**16),
+    activation=st.sampled_from(list(model.ACTIVATIONS)),
+    loss=st.sampled_from(list(model.LOSSES)),
+    scale=st.sampled_from([0.5, 1.0, 2.0]),
+)
 def test_hand_written_gradients_equal_jax_grad_and_central_differences(hidden, seed, activation, loss, scale):
     with jax.enable_x64(True):
         params = float64_params(seed, hidden, scale, starts=8)  # eight seeds, seed ... seed + 7
-        c, acc, manual = manual_grad.value_and_grad(params, data.X, data.Y, activation, loss)
-        auto = autodiff(params, activation, loss)
-        numeric = central_differences(params, activation, loss)
-        reference = model.cost(params, data.X.astype("float64"), data.Y.astype("float64"),
-                                     activation, loss)
+        h = 1e-6
+        coords, perturbed = perturbed_starts(params, h)
+        c, reference, manual, auto, costs = three_ways(params, perturbed, activation, loss)
+        numeric = central_differences(params, costs, coords, h)
         np.testing.assert_allclose(c, reference, rtol=1e-12)
         for k in params:
             np.testing.assert_allclose(manual[k], auto[k], atol=1e-6, rtol=0, err_msg=k)
@@ -64,6 +85,7 @@ def test_hand_written_gradients_equal_jax_grad_and_central_differences(hidden, s
 
 
 @pytest.mark.parametrize("name", list(model.ACTIVATIONS))
+@pytest.mark.floors
 def test_every_activation_s_written_derivative_equals_jax_grad(name):
     act = model.ACTIVATIONS[name]
     z = jnp.linspace(-6, 6, 101, dtype=jnp.float32) + 0.013  # off relu's kink at 0
@@ -75,11 +97,13 @@ def test_every_loss_s_written_derivative_equals_jax_grad(name):
     loss = model.LOSSES[name]
     z = jnp.linspace(-6, 6, 101, dtype=jnp.float32)
     for y in (0.0, 1.0):
-        np.testing.assert_allclose(loss.dz(model.sigmoid(z), y), jax.vmap(jax.grad(loss.fn), (0, None))(z, y),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            loss.dz(model.sigmoid(z), y), jax.vmap(jax.grad(loss.fn), (0, None))(z, y), atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("loss", ["bce", "mse"])
+@pytest.mark.floors
 def test_the_lab_9x_network_by_hand(loss):
     """2-2-1 sigmoid at the lecture's hand-set weights, checked against the chain rule spelled out in NumPy."""
     with jax.enable_x64(True):
@@ -96,14 +120,19 @@ def test_the_lab_9x_network_by_hand(loss):
             np.testing.assert_allclose(got[k], expected[k], rtol=1e-12, atol=1e-15, err_msg=k)
 
 
+# Compiled: eager operations would be compiled one by one for every new shape.
+by_hand = jax.jit(manual_grad.value_and_grad, static_argnums=(3, 4))
+by_jax = jax.jit(jax.grad(model.cost), static_argnums=(3, 4))
+
+
 def test_a_trailing_start_axis_gives_every_start_its_own_gradient():
     with jax.enable_x64(True):
         starts = [float64_params(s, [3, 2]) for s in range(3)]
         stacked = {k: jnp.stack([p[k] for p in starts], axis=-1) for k in starts[0]}
-        c, acc, grads = manual_grad.value_and_grad(stacked, data.X, data.Y, "tanh", "bce")
+        c, acc, grads = by_hand(stacked, data.X, data.Y, "tanh", "bce")
         assert c.shape == acc.shape == (3,)
         for i, p in enumerate(starts):
-            one = manual_grad.grad(p, data.X, data.Y, "tanh", "bce")
+            one = by_hand(p, data.X, data.Y, "tanh", "bce")[2]
             for k in p:
                 np.testing.assert_allclose(grads[k][..., i], one[k], rtol=1e-12, atol=1e-15)
 
@@ -112,9 +141,9 @@ def test_one_pattern_at_a_time_as_batch_online_uses_it():
     with jax.enable_x64(True):
         params = float64_params(7, [3])
         for p in range(4):
-            X, Y = data.X[p:p + 1].astype(np.float64), data.Y[p:p + 1].astype(np.float64)
-            manual = manual_grad.grad(params, X, Y, "relu", "bce")
-            auto = jax.grad(model.cost)(params, X, Y, "relu", "bce")
+            X, Y = data.X[p : p + 1].astype(np.float64), data.Y[p : p + 1].astype(np.float64)
+            manual = by_hand(params, X, Y, "relu", "bce")[2]
+            auto = by_jax(params, X, Y, "relu", "bce")
             for k in params:
                 np.testing.assert_allclose(manual[k], auto[k], rtol=1e-12, atol=1e-15)
 

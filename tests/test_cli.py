@@ -25,7 +25,9 @@ def test_help_presents_xorjax_its_experiments_settings_and_examples(run_xorjax):
     assert r.stdout.count("python -m xorjax.run") >= 5  # usage and three examples
     # the values shown are this command line's
     r = run_xorjax("--help", "experiment=sweep", "optimizer=adam")
-    assert "(this command line: sweep)" in r.stdout and "sweep.seeds=10000" in r.stdout and "optimizer.lr=0.01" in r.stdout
+    assert (
+        "(this command line: sweep)" in r.stdout and "sweep.seeds=10000" in r.stdout and "optimizer.lr=0.01" in r.stdout
+    )
 
 
 def test_cfg_job_shows_which_experiment_runs(run_xorjax):
@@ -35,13 +37,16 @@ def test_cfg_job_shows_which_experiment_runs(run_xorjax):
     assert r.returncode == 0 and "hidden:" in r.stdout and "seed" not in r.stdout
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["-sc", "install=bash"], "hydra_bash_completion"),
-    (["--hydra-help"], "Hydra"),
-    (["--info", "defaults"], "experiment/train"),
-    (["-cn", "config", "--cfg", "job"], "experiment: train"),
-    (["--cfg", "hydra", "--resolve"], "run:"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["-sc", "install=bash"], "hydra_bash_completion"),
+        (["--hydra-help"], "Hydra"),
+        (["--info", "defaults"], "experiment/train"),
+        (["-cn", "config", "--cfg", "job"], "experiment: train"),
+        (["--cfg", "hydra", "--resolve"], "run:"),
+    ],
+)
 def test_every_hydra_flag_works(run_xorjax, tmp_path, args, expected):
     r = run_xorjax(*args)
     assert r.returncode == 0 and expected in r.stdout, (r.stdout[-500:], r.stderr)
@@ -60,24 +65,37 @@ def test_tab_completion_completes_groups_and_keys(tmp_path):
     if exe is None:
         pytest.fail("the `xorjax` command is not installed (pyproject.toml [project.scripts])")
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    for line, expected in (("xorjax optimizer=a", "optimizer=adam"), ("xorjax modle", ""),
-                           ("xorjax model.h", "model.hidden")):
-        r = subprocess.run([exe, "-sc", "query=bash"], cwd=tmp_path, capture_output=True, text=True,
-                           env=dict(env, COMP_LINE=line, COMP_POINT=str(len(line))))
+    for line, expected in (
+        ("xorjax optimizer=a", "optimizer=adam"),
+        ("xorjax modle", ""),
+        ("xorjax model.h", "model.hidden"),
+    ):
+        r = subprocess.run(
+            [exe, "-sc", "query=bash"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=dict(env, COMP_LINE=line, COMP_POINT=str(len(line))),
+        )
         assert r.returncode == 0 and expected in r.stdout, (line, r.stdout, r.stderr)
     script = subprocess.run([exe, "-sc", "install=bash"], capture_output=True, text=True, env=env).stdout
     r = subprocess.run(["bash", "-c", script + "\ncomplete -p xorjax"], capture_output=True, text=True)
     assert "hydra_bash_completion xorjax" in r.stdout, r.stderr
 
 
-@pytest.mark.parametrize("args, line", [
-    (["modle.hidden=[3]"], "xorjax: modle.hidden is not a setting; did you mean model.hidden?"),
-    (["model.hidden=0"], "xorjax: model.hidden=0 is not allowed: must be a list of integers, e.g. [2,2]"),
-    (["+extra=1"], "xorjax: extra is not a setting;"),
-    (["derivatives.x=5"], "xorjax: derivatives.x is not read by experiment=train: it is a setting of "
-                          "experiment=derivatives"),
-    (["optimizer.lr=-1"], "xorjax: optimizer.lr=-1.0 is not allowed: must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["modle.hidden=[3]"], "xorjax: modle.hidden is not a setting; did you mean model.hidden?"),
+        (["model.hidden=0"], "xorjax: model.hidden=0 is not allowed: must be a list of integers, e.g. [2,2]"),
+        (["+extra=1"], "xorjax: extra is not a setting;"),
+        (
+            ["derivatives.x=5"],
+            "xorjax: derivatives.x is not read by experiment=train: it is a setting of experiment=derivatives",
+        ),
+        (["optimizer.lr=-1"], "xorjax: optimizer.lr=-1.0 is not allowed: must be a finite number > 0"),
+    ],
+)
 def test_a_wrong_setting_is_one_line_and_makes_no_folder(run_xorjax, tmp_path, args, line):
     r = run_xorjax(*args)
     assert r.returncode == 2 and r.stderr.startswith(line) and r.stderr.count("\n") == 1, r.stderr

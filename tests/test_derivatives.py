@@ -10,11 +10,21 @@ from xorjax import run
 from xorjax.lessons import differences
 
 # key -> the lecture's answer at x = 2, y = 3 (xy by x is y, by y is x)
-LECTURE = {"const": 0.0, "x": 1.0, "2x": 2.0, "x+x": 2.0, "x+3": 1.0, "xy/x": 3.0, "xy/y": 2.0,
-           "x+y/x": 1.0, "x+y/y": 1.0}
+LECTURE = {
+    "const": 0.0,
+    "x": 1.0,
+    "2x": 2.0,
+    "x+x": 2.0,
+    "x+3": 1.0,
+    "xy/x": 3.0,
+    "xy/y": 2.0,
+    "x+y/x": 1.0,
+    "x+y/y": 1.0,
+}
 
 
 @pytest.mark.parametrize("key", LECTURE)
+@pytest.mark.floors
 def test_the_lectures_examples_give_its_answers_three_ways(key):
     row = differences.compute(differences.BY_KEY[key], 2.0, 3.0)
     assert row["exact"] == LECTURE[key] and row["autodiff"] == LECTURE[key]
@@ -51,7 +61,7 @@ def test_forward_difference_error_is_order_h_central_order_h_squared():
 
 def test_step_table_shows_truncation_shrinking_then_round_off_growing():
     rows = differences.step_table(differences.BY_KEY["cube"], 2.0, 0.0, decades=8)
-    assert [r["h"] for r in rows] == [10.0 ** -k for k in range(1, 9)]
+    assert [r["h"] for r in rows] == [10.0**-k for k in range(1, 9)]
     forward = [r["forward_error"] for r in rows]
     central = [r["central_error"] for r in rows]
     float32 = [r["forward_float32_error"] for r in rows]
@@ -83,8 +93,14 @@ def test_experiment_writes_the_table_and_the_json(run_xorjax, tmp_path):
 
 @pytest.mark.slow
 def test_point_step_and_table_are_settings(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=derivatives", "derivatives.x=1", "derivatives.y=-2", "derivatives.h=0.001",
-                   "derivatives.table=sigmoid", "derivatives.decades=12")
+    r = run_xorjax(
+        "experiment=derivatives",
+        "derivatives.x=1",
+        "derivatives.y=-2",
+        "derivatives.h=0.001",
+        "derivatives.table=sigmoid",
+        "derivatives.decades=12",
+    )
     assert r.returncode == 0, r.stderr
     (folder,) = run_dirs(tmp_path, "derivatives.json")
     result = json.loads((folder / "derivatives.json").read_text())
@@ -93,13 +109,19 @@ def test_point_step_and_table_are_settings(run_xorjax, tmp_path):
     assert result["h_table"]["key"] == "sigmoid" and len(result["h_table"]["rows"]) == 12
 
 
-@pytest.mark.parametrize("arg, line", [
-    ("derivatives.h=-1", "derivatives.h=-1.0 is not allowed: must be a finite number > 0"),
-    ("derivatives.x=nan", "derivatives.x=nan is not allowed: must be a finite number"),
-    ("derivatives.y=abc", "derivatives.y=abc is not allowed: must be a number"),
-    ("derivatives.table=tan", "derivatives.table=tan is not allowed: choose one of 2x, const, cube, sigmoid, x, "
-     "x+3, x+x, x+y/x, x+y/y, xy/x, xy/y"),
-    ("derivatives.decades=20", "derivatives.decades=20 is not allowed: must be an integer in 1..15"),
-])
+@pytest.mark.parametrize(
+    "arg, line",
+    [
+        ("derivatives.h=-1", "derivatives.h=-1.0 is not allowed: must be a finite number > 0"),
+        ("derivatives.x=nan", "derivatives.x=nan is not allowed: must be a finite number"),
+        ("derivatives.y=abc", "derivatives.y=abc is not allowed: must be a number"),
+        (
+            "derivatives.table=tan",
+            "derivatives.table=tan is not allowed: choose one of 2x, const, cube, sigmoid, x, "
+            "x+3, x+x, x+y/x, x+y/y, xy/x, xy/y",
+        ),
+        ("derivatives.decades=20", "derivatives.decades=20 is not allowed: must be an integer in 1..15"),
+    ],
+)
 def test_bad_settings_are_refused_in_one_line(arg, line):
     assert run.check_overrides(["experiment=derivatives", arg]) == line

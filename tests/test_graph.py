@@ -24,13 +24,22 @@ def node(g, name):
 
 def test_wxb_is_the_lectures_worked_example():
     g = graph.walk(lecture.wxb, {"w": -2.0, "x": 5.0, "b": 3.0}, ["g"])
-    assert [(n.name, n.op) for n in g.nodes] == [("w", "input"), ("x", "input"), ("b", "input"),
-                                                 ("g", "mul"), ("f", "add")]
+    assert [(n.name, n.op) for n in g.nodes] == [
+        ("w", "input"),
+        ("x", "input"),
+        ("b", "input"),
+        ("g", "mul"),
+        ("f", "add"),
+    ]
     assert node(g, "g").value == -10 and g.output == -7
     assert node(g, "g").local == (5.0, -2.0) and node(g, "f").local == (1.0, 1.0)  # ∂g/∂w = x, ∂g/∂x = w
     assert g.grads == {"w": 5.0, "x": -2.0, "b": 1.0}
-    assert [(s.node, s.arg, s.product) for s in g.steps] == [("f", "g", 1.0), ("f", "b", 1.0), ("g", "w", 5.0),
-                                                             ("g", "x", -2.0)]
+    assert [(s.node, s.arg, s.product) for s in g.steps] == [
+        ("f", "g", 1.0),
+        ("f", "b", 1.0),
+        ("g", "w", 5.0),
+        ("g", "x", -2.0),
+    ]
 
 
 def test_xyz_is_the_classic_example():
@@ -39,10 +48,14 @@ def test_xyz_is_the_classic_example():
     assert g.grads == {"x": -4.0, "y": -4.0, "z": 3.0}
 
 
-@pytest.mark.parametrize("f, ops", [
-    (lecture.neuron_primitives, ["mul", "mul", "add", "add", "neg", "exp", "add", "div"]),
-    (lecture.neuron, ["mul", "mul", "add", "add", "logistic"]),
-])
+@pytest.mark.parametrize(
+    "f, ops",
+    [
+        (lecture.neuron_primitives, ["mul", "mul", "add", "add", "neg", "exp", "add", "div"]),
+        (lecture.neuron, ["mul", "mul", "add", "add", "logistic"]),
+    ],
+)
+@pytest.mark.floors
 def test_sigmoid_neuron_in_primitives_and_as_one_node(f, ops):
     g = graph.walk(f, NEURON)
     assert [n.op for n in g.nodes if n.op != "input"] == ops
@@ -56,7 +69,7 @@ def test_sigmoid_neuron_in_primitives_and_as_one_node(f, ops):
 
 
 FUNCTIONS = [
-    ("x * x", {"x": 3.0}),                                      # one value read twice: contributions add up
+    ("x * x", {"x": 3.0}),  # one value read twice: contributions add up
     ("x * y + x / y - y ** 3", {"x": 1.5, "y": -0.7}),
     ("exp(x) * log(y) + sqrt(y) * tanh(x)", {"x": 0.3, "y": 2.5}),
     ("sigmoid(w * x + b) * (1 - sigmoid(w * x + b))", {"w": 0.7, "x": -1.2, "b": 0.4}),
@@ -64,7 +77,7 @@ FUNCTIONS = [
     ("max(x, y) - min(x, 2 * y) + abs(x - y)", {"x": 0.25, "y": -1.0}),
     ("relu(x) * relu(-y) + x ** 0.5 + y ** 2", {"x": 2.0, "y": -3.0}),
     ("(a + b) * (b + c) * (c + a) / (1 + a * a)", {"a": 1.0, "b": 2.0, "c": -0.5}),
-    ("n1 * f + n2", {"n1": 2.0, "f": 3.0, "n2": 1.0}),          # inputs named like the walker's own nodes
+    ("n1 * f + n2", {"n1": 2.0, "f": 3.0, "n2": 1.0}),  # inputs named like the walker's own nodes
 ]
 
 
@@ -79,6 +92,7 @@ def test_walker_equals_jax_grad_on_any_elementwise_graph(text, inputs):
     assert g.grads == pytest.approx(auto, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.floors
 def test_nested_jit_and_custom_jvp_calls_are_walked_inline():
     inner = jax.jit(lambda a: jnp.tanh(a) * a)
 
@@ -97,34 +111,40 @@ def test_constants_and_identity():
     assert g.output == 3.0 and g.grads == {"x": 0.0}
 
 
-@pytest.mark.parametrize("f, inputs, words", [
-    (jnp.floor, {"x": 1.5}, "floor is not differentiable"),
-    (lambda x: jnp.where(x > 0, x, 0.0), {"x": 1.0}, "gt is not differentiable"),
-    (jnp.abs, {"x": 0.0}, "abs has a corner at 0"),
-    (lambda x: jnp.maximum(x, 1.0), {"x": 1.0}, "max has a corner"),
-    (jnp.sqrt, {"x": 0.0}, "not differentiable at this point"),
-    (jnp.log, {"x": -1.0}, "not defined at this point"),
-    (lambda x: jnp.sum(jnp.ones(3) * x), {"x": 1.0}, "is not supported"),
-    (lambda x: jax.lax.stop_gradient(x) * x, {"x": 1.0}, "stop_gradient is not differentiable"),
-    (lambda x: x * jnp.ones(2), {"x": 1.0}, "the function must return one number"),
-    (lambda x, y: x * y, {"x": 1.0}, "the function takes x, y"),
-    (lambda x: x, {"x": "abc"}, "input x='abc' is not allowed"),
-    (lambda x: x, {"x": math.nan}, "every input is one finite number"),
-])
+@pytest.mark.parametrize(
+    "f, inputs, words",
+    [
+        (jnp.floor, {"x": 1.5}, "floor is not differentiable"),
+        (lambda x: jnp.where(x > 0, x, 0.0), {"x": 1.0}, "gt is not differentiable"),
+        (jnp.abs, {"x": 0.0}, "abs has a corner at 0"),
+        (lambda x: jnp.maximum(x, 1.0), {"x": 1.0}, "max has a corner"),
+        (jnp.sqrt, {"x": 0.0}, "not differentiable at this point"),
+        (jnp.log, {"x": -1.0}, "not defined at this point"),
+        (lambda x: jnp.sum(jnp.ones(3) * x), {"x": 1.0}, "is not supported"),
+        (lambda x: jax.lax.stop_gradient(x) * x, {"x": 1.0}, "stop_gradient is not differentiable"),
+        (lambda x: x * jnp.ones(2), {"x": 1.0}, "the function must return one number"),
+        (lambda x, y: x * y, {"x": 1.0}, "the function takes x, y"),
+        (lambda x: x, {"x": "abc"}, "input x='abc' is not allowed"),
+        (lambda x: x, {"x": math.nan}, "every input is one finite number"),
+    ],
+)
 def test_what_has_no_derivative_is_refused_in_one_line(f, inputs, words):
     with pytest.raises(XorjaxError) as e:
         graph.walk(f, inputs)
     assert words in str(e.value) and "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("x +", "is not a formula"),
-    ("__import__('os').system('true')", "is not allowed"),
-    ("x.real", "is not allowed in a formula"),
-    ("[x, y]", "is not allowed in a formula"),
-    ("exp(x, y)", "is not a formula"),
-    ("3 * 4", "has no variable"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("x +", "is not a formula"),
+        ("__import__('os').system('true')", "is not allowed"),
+        ("x.real", "is not allowed in a formula"),
+        ("[x, y]", "is not allowed in a formula"),
+        ("exp(x, y)", "is not a formula"),
+        ("3 * 4", "has no variable"),
+    ],
+)
 def test_formulas_are_parsed_never_evaluated(text, words):
     with pytest.raises(XorjaxError) as e:
         expression.function(text)
@@ -138,8 +158,9 @@ def test_formula_variables_in_order_of_appearance():
 
 @pytest.mark.slow
 def test_experiment_shows_and_writes_every_graph(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=backprop", "backprop.xyz.z=2", 'backprop.expr="x * exp(y)"',
-                   "backprop.inputs={x: 1, y: 0}")
+    r = run_xorjax(
+        "experiment=backprop", "backprop.xyz.z=2", 'backprop.expr="x * exp(y)"', "backprop.inputs={x: 1, y: 0}"
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "∂f/∂w = ∂f/∂g · ∂g/∂w = 1 × 5 = 5" in out and "σ(1 - σ) = 0.1966" in out
@@ -158,31 +179,56 @@ def test_experiment_shows_and_writes_every_graph(run_xorjax, tmp_path):
     assert "dot_general" in (folder / "xor_cost_jaxpr.txt").read_text()
 
 
-@pytest.mark.parametrize("args, line", [
-    (["backprop.wxb.w=abc"], "backprop.wxb.w=abc is not allowed: must be a number"),
-    (["+backprop.wxb.q=1"], "backprop.wxb.q is not a setting; did you mean backprop.wxb.x or backprop.wxb.w or "
-     "backprop.wxb.b?"),
-    (["backprop.neuron.x0=inf"], "backprop.neuron.x0=inf is not allowed: must be a finite number"),
-    (['backprop.expr="floor(x)"', "backprop.inputs={x: 1}"], "backprop.expr=floor(x): floor is not "
-     "differentiable: its derivative is 0 where it exists (a step, a comparison or a cut), so back-propagation "
-     "learns nothing through it"),
-    (['backprop.expr="abs(x)"', "backprop.inputs={x: 0}"], "backprop.expr=abs(x): not differentiable at "
-     "this point: abs has a corner at 0 (abs of 0)"),
-    (['backprop.expr="x @ y"', "backprop.inputs={x: 0, y: 1}"], "backprop.expr=x @ y: 'x @ y' is not allowed in "
-     "a formula: use numbers, variables, + - * / **, and the functions exp, log, sqrt, sin, cos, tanh, sigmoid, "
-     "relu, abs, max, min, floor, round, sign"),
-    (["backprop.expr=x*y", "backprop.inputs={x: 1}"], "backprop.inputs={'x': 1} is not allowed: "
-     "backprop.expr=x*y needs the numbers x, y, e.g. backprop.inputs={x:1,y:1}"),
-    (["backprop.expr=x", "backprop.inputs={x: abc}"], "backprop.inputs.x=abc is not allowed: must be a "
-     "finite number"),
-    (["backprop.inputs={x: 1}"], "backprop.inputs is not allowed without backprop.expr=<a formula of those "
-     "inputs>"),
-    # another experiment's settings do nothing here, so they are refused
-    (["derivatives.table=cube"], "derivatives.table is not read by experiment=backprop: it is a setting of "
-     "experiment=derivatives"),
-    (["grad=manual"], "grad is not read by experiment=backprop: it is a setting of experiment=train, logistic, "
-     "sweep, rhw1986, basin, lecture"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["backprop.wxb.w=abc"], "backprop.wxb.w=abc is not allowed: must be a number"),
+        (
+            ["+backprop.wxb.q=1"],
+            "backprop.wxb.q is not a setting; did you mean backprop.wxb.x or backprop.wxb.w or backprop.wxb.b?",
+        ),
+        (["backprop.neuron.x0=inf"], "backprop.neuron.x0=inf is not allowed: must be a finite number"),
+        (
+            ['backprop.expr="floor(x)"', "backprop.inputs={x: 1}"],
+            "backprop.expr=floor(x): floor is not "
+            "differentiable: its derivative is 0 where it exists (a step, a comparison or a cut), so back-propagation "
+            "learns nothing through it",
+        ),
+        (
+            ['backprop.expr="abs(x)"', "backprop.inputs={x: 0}"],
+            "backprop.expr=abs(x): not differentiable at this point: abs has a corner at 0 (abs of 0)",
+        ),
+        (
+            ['backprop.expr="x @ y"', "backprop.inputs={x: 0, y: 1}"],
+            "backprop.expr=x @ y: 'x @ y' is not allowed in "
+            "a formula: use numbers, variables, + - * / **, and the functions exp, log, sqrt, sin, cos, tanh, sigmoid, "
+            "relu, abs, max, min, floor, round, sign",
+        ),
+        (
+            ["backprop.expr=x*y", "backprop.inputs={x: 1}"],
+            "backprop.inputs={'x': 1} is not allowed: "
+            "backprop.expr=x*y needs the numbers x, y, e.g. backprop.inputs={x:1,y:1}",
+        ),
+        (
+            ["backprop.expr=x", "backprop.inputs={x: abc}"],
+            "backprop.inputs.x=abc is not allowed: must be a finite number",
+        ),
+        (
+            ["backprop.inputs={x: 1}"],
+            "backprop.inputs is not allowed without backprop.expr=<a formula of those inputs>",
+        ),
+        # another experiment's settings do nothing here, so they are refused
+        (
+            ["derivatives.table=cube"],
+            "derivatives.table is not read by experiment=backprop: it is a setting of experiment=derivatives",
+        ),
+        (
+            ["grad=manual"],
+            "grad is not read by experiment=backprop: it is a setting of experiment=train, logistic, "
+            "sweep, rhw1986, basin, lecture",
+        ),
+    ],
+)
 def test_bad_input_is_refused_in_one_line_naming_the_setting(args, line):
     assert run.check_overrides(["experiment=backprop", *args]) == line
 
@@ -191,6 +237,7 @@ def test_bad_input_is_refused_in_one_line_naming_the_setting(args, line):
 def test_bad_input_exits_2_with_one_line_and_no_run_folder(run_xorjax, tmp_path):
     r = run_xorjax("experiment=backprop", 'backprop.expr="sqrt(x) * y"', "backprop.inputs={x: 0, y: 1}")
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip() == ("xorjax: backprop.expr=sqrt(x) * y: not differentiable at this point: "
-                                "d sqrt/d x is inf at 0")
+    assert r.stderr.strip() == (
+        "xorjax: backprop.expr=sqrt(x) * y: not differentiable at this point: d sqrt/d x is inf at 0"
+    )
     assert not (tmp_path / "outputs").exists()

@@ -27,9 +27,24 @@ def test_write_atomic_gives_the_usual_mode_replaces_whole_and_leaves_no_temporar
     io.write_atomic(tmp_path / "a.txt", "first")
     io.write_atomic(tmp_path / "a.txt", b"second")
     io.write_json(tmp_path / "b.json", {"x": [1.5, None]})
-    atlas = {"settings": "net", "statuses": list(summary.STATUSES), "configs": [
-        {"hidden": [2], "lr": 0.1, "init_scale": 1.0, "seeds": 4, "success_rate": 0.5, "ci95": [0.1, 0.9],
-         "median_steps": 12.0, "outcomes": {"solved": 2, "plateau": 2}, "classes": [], "families": []}]}
+    atlas = {
+        "settings": "net",
+        "statuses": list(summary.STATUSES),
+        "configs": [
+            {
+                "hidden": [2],
+                "lr": 0.1,
+                "init_scale": 1.0,
+                "seeds": 4,
+                "success_rate": 0.5,
+                "ci95": [0.1, 0.9],
+                "median_steps": 12.0,
+                "outcomes": {"solved": 2, "plateau": 2},
+                "classes": [],
+                "families": [],
+            }
+        ],
+    }
     (tmp_path / "job").mkdir()
     io.write_json(tmp_path / "job" / "atlas.json", atlas)
     assert summary.build(tmp_path)  # summary.csv, .md and .png
@@ -39,8 +54,15 @@ def test_write_atomic_gives_the_usual_mode_replaces_whole_and_leaves_no_temporar
     chunk = sweep.ChunkFiles(tmp_path / "chunks").load(0, 3)
     assert chunk["keys"].dtype == np.int8 and list(chunk["status"]) == [0, 1, 2]
     assert set(modes(tmp_path).values()) == {expected}
-    assert sorted(modes(tmp_path)) == ["a.txt", "b.json", "chunks/0000000000-0000000003.npz", "job/atlas.json",
-                                       "summary.csv", "summary.md", "summary.png"]
+    assert sorted(modes(tmp_path)) == [
+        "a.txt",
+        "b.json",
+        "chunks/0000000000-0000000003.npz",
+        "job/atlas.json",
+        "summary.csv",
+        "summary.md",
+        "summary.png",
+    ]
 
 
 def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_one(tmp_path):
@@ -56,8 +78,15 @@ def xorjax_run(cwd, *args):
     """``python -m xorjax.run ARGS`` in ``cwd`` under the umask ``UMASK`` (as ``conftest.run_xorjax``)."""
     env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(cwd.parent / "jax-cache"))
     env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600, umask=UMASK)
+    return subprocess.run(
+        [sys.executable, "-m", "xorjax.run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        umask=UMASK,
+    )
 
 
 @pytest.mark.slow
@@ -71,7 +100,15 @@ def test_no_file_of_a_sweep_or_a_multirun_of_sweeps_is_owner_only(tmp_path):
     written = {name.rsplit("/", 1)[-1] for name in files}
     # atlas.json, atlas.md and the settings by io.write_json / write_atomic, the chunks by ChunkFiles, the
     # summary (csv, md and its picture) by the multirun's callback; Hydra's own files by plain open()
-    assert {"atlas.json", "atlas.md", "settings.json", "0000000000-0000000064.npz", "summary.csv", "summary.md",
-            "summary.png", "config.yaml"} <= written
+    assert {
+        "atlas.json",
+        "atlas.md",
+        "settings.json",
+        "0000000000-0000000064.npz",
+        "summary.csv",
+        "summary.md",
+        "summary.png",
+        "config.yaml",
+    } <= written
     assert not [name for name in files if name.endswith(".tmp")]
     assert {name: oct(mode) for name, mode in files.items() if mode != 0o666 & ~UMASK} == {}

@@ -25,12 +25,16 @@ CORES = len(os.sched_getaffinity(0))
 
 # --- device choice (fast) -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("device, many_starts, expected", [
-    ("auto", False, "cpu"),   # one network: the CPU, whatever is installed
-    ("auto", True, None),     # a sweep: JAX's default device, a GPU where there is one
-    ("cpu", True, "cpu"),
-    ("gpu", False, "gpu"),
-])
+
+@pytest.mark.parametrize(
+    "device, many_starts, expected",
+    [
+        ("auto", False, "cpu"),  # one network: the CPU, whatever is installed
+        ("auto", True, None),  # a sweep: JAX's default device, a GPU where there is one
+        ("cpu", True, "cpu"),
+        ("gpu", False, "gpu"),
+    ],
+)
 def test_auto_keeps_one_network_on_the_cpu_and_sends_sweeps_to_the_default_device(device, many_starts, expected):
     assert devices.platform(device, many_starts) == expected
 
@@ -47,13 +51,16 @@ def test_device_setting_accepts_auto_cpu_gpu_only():
         validate(Config(device="tpu"))
 
 
-@pytest.mark.parametrize("omp, cores, expected", [
-    (None, None, 2),    # a process of its own: every core
-    ("1", None, 1),     # a worker of joblib with n_jobs=2 on 2 cores
-    ("64", None, 2),    # never more than the cores there are
-    ("x", None, 2),     # nonsense is ignored
-    ("2", 1, 1),        # a submitit job's cpus_per_task comes first
-])
+@pytest.mark.parametrize(
+    "omp, cores, expected",
+    [
+        (None, None, 2),  # a process of its own: every core
+        ("1", None, 1),  # a worker of joblib with n_jobs=2 on 2 cores
+        ("64", None, 2),  # never more than the cores there are
+        ("x", None, 2),  # nonsense is ignored
+        ("2", 1, 1),  # a submitit job's cpus_per_task comes first
+    ],
+)
 def test_cpu_share_follows_joblib_and_cpus_per_task(monkeypatch, omp, cores, expected):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     if omp is None:
@@ -91,12 +98,15 @@ def test_the_chosen_device_becomes_the_default_and_is_described():
         assert devices.describe() == "cpu"
 
 
-@pytest.mark.parametrize("found, expected", [
-    ([("cpu", "cpu")], "cpu"),
-    ([("cpu", "cpu")] * 2, "2 x cpu"),
-    ([("gpu", "NVIDIA H200")], "gpu (NVIDIA H200)"),
-    ([("gpu", "NVIDIA H100 80GB HBM3")] * 8, "8 x gpu (NVIDIA H100 80GB HBM3)"),
-])
+@pytest.mark.parametrize(
+    "found, expected",
+    [
+        ([("cpu", "cpu")], "cpu"),
+        ([("cpu", "cpu")] * 2, "2 x cpu"),
+        ([("gpu", "NVIDIA H200")], "gpu (NVIDIA H200)"),
+        ([("gpu", "NVIDIA H100 80GB HBM3")] * 8, "8 x gpu (NVIDIA H100 80GB HBM3)"),
+    ],
+)
 def test_describe_names_platform_kind_and_count(found, expected):
     fake = [types.SimpleNamespace(platform=p, device_kind=k) for p, k in found]
     assert devices.describe(fake) == expected
@@ -104,10 +114,13 @@ def test_describe_names_platform_kind_and_count(found, expected):
 
 # --- launcher configs (fast) ----------------------------------------------------------------------------------
 
+
+@pytest.mark.floors
 def test_slurm_launcher_is_submitit_slurm_with_xorjax_defaults():
     with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"],
-                      return_hydra_config=True)
+        cfg = compose(
+            "config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=gpu"], return_hydra_config=True
+        )
     launcher = cfg.hydra.launcher
     assert launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
     assert (launcher.timeout_min, launcher.cpus_per_task, launcher.mem_gb, launcher.tasks_per_node) == (60, 2, 8, 1)
@@ -115,6 +128,7 @@ def test_slurm_launcher_is_submitit_slurm_with_xorjax_defaults():
     assert launcher.gpus_per_node is None and launcher.setup is None
 
 
+@pytest.mark.floors
 def test_launcher_choices_pass_through_the_early_check():
     for launcher in ("joblib", "submitit_local", "submitit_slurm", "slurm"):
         assert run.check_overrides(["-m", f"hydra/launcher={launcher}", "seed=0,1"]) is None
@@ -122,6 +136,7 @@ def test_launcher_choices_pass_through_the_early_check():
 
 
 # --- end to end (slow) ----------------------------------------------------------------------------------------
+
 
 def sweep_folder(root: Path) -> Path:
     (folder,) = (root / "outputs" / "multirun").glob("*/*")
@@ -147,8 +162,9 @@ def test_gpu_on_a_cpu_only_machine_is_one_line_and_no_folder(run_xorjax, tmp_pat
 
 @pytest.mark.slow
 def test_joblib_runs_jobs_in_parallel_workers_each_on_its_share_of_the_cores(run_xorjax, tmp_path):
-    r = run_xorjax("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "experiment=sweep", *SMALL,
-                   "model.hidden=[1],[2],[3]")
+    r = run_xorjax(
+        "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "experiment=sweep", *SMALL, "model.hidden=[1],[2],[3]"
+    )
     assert r.returncode == 0, r.stderr
     assert "Joblib.Parallel(n_jobs=2" in r.stdout
     folder = sweep_folder(tmp_path)
@@ -161,22 +177,27 @@ def test_joblib_runs_jobs_in_parallel_workers_each_on_its_share_of_the_cores(run
         # joblib gives each of its 2 workers half the cores: each job trains on that many JAX CPU devices
         assert a["timing"]["devices"] == max(1, CORES // 2)
     rows = summary_rows(folder)
-    assert [(r["job"], r["hidden"], r["seeds"]) for r in rows] == [("0", "1", "64"), ("1", "2", "64"),
-                                                                  ("2", "3", "64")]
+    assert [(r["job"], r["hidden"], r["seeds"]) for r in rows] == [("0", "1", "64"), ("1", "2", "64"), ("2", "3", "64")]
 
 
 @pytest.mark.slow
-def test_a_single_run_computes_on_the_cpu_and_records_it(run_xorjax, tmp_path):
-    r = run_xorjax("steps=10", "logger.plots=false", "logger.tensorboard=false")
+def test_a_single_run_computes_on_the_cpu_and_records_it(shared_run):
+    r, root = shared_run()  # the default run (test_run reads the rest of it)
     assert r.returncode == 0, r.stderr
-    (job,) = run_dirs(tmp_path)
+    (job,) = run_dirs(root)
     assert json.loads((job / "metrics.json").read_text())["device"] == "cpu"
 
 
 @pytest.mark.slow
 def test_submitit_local_runs_each_job_as_its_own_process(run_xorjax, tmp_path):
-    r = run_xorjax("-m", "hydra/launcher=submitit_local", "hydra.launcher.cpus_per_task=1", "experiment=sweep",
-                   *SMALL, "model.hidden=[1],[2]")
+    r = run_xorjax(
+        "-m",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.cpus_per_task=1",
+        "experiment=sweep",
+        *SMALL,
+        "model.hidden=[1],[2]",
+    )
     assert r.returncode == 0, r.stderr
     folder = sweep_folder(tmp_path)
     for job, hidden in ((job_dir(folder, 0), 1), (job_dir(folder, 1), 2)):
@@ -186,13 +207,12 @@ def test_submitit_local_runs_each_job_as_its_own_process(run_xorjax, tmp_path):
         assert a["timing"]["devices"] == 1  # cpus_per_task=1, which submitit_local itself does not enforce
     logs = sorted((folder / ".submitit").glob("*/*_log.out"))
     assert len(logs) == 2 and all("starts" in log.read_text() for log in logs)  # submitit's record of each job
-    assert [(r["job"], r["hidden"], r["seeds"]) for r in summary_rows(folder)] == [("0", "1", "64"),
-                                                                                  ("1", "2", "64")]
+    assert [(r["job"], r["hidden"], r["seeds"]) for r in summary_rows(folder)] == [("0", "1", "64"), ("1", "2", "64")]
 
 
 # A stand-in for SLURM: the same submitit code path as on a cluster (sbatch script, job array, srun, sacct),
 # with the array's tasks run here, one after another.
-FAKE_SLURM = r'''#!PYTHON
+FAKE_SLURM = r"""#!PYTHON
 import os, re, subprocess, sys, time
 from pathlib import Path
 
@@ -237,12 +257,11 @@ elif tool == "sacct":
     print("JobID|State|NodeList")
     for p in sorted(state.glob("*_*")):
         print(f"{p.name}|{p.read_text()}|fake")
-'''
+"""
 
 
 @pytest.mark.slow
-def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(run_xorjax, tmp_path,
-                                                                                 monkeypatch):
+def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(run_xorjax, tmp_path, monkeypatch):
     import sys
 
     bin_dir, state = tmp_path / "bin", tmp_path / "slurm"
@@ -256,12 +275,20 @@ def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_SLURM_STATE", str(state))
 
-    r = run_xorjax("-m", "hydra/launcher=slurm", "hydra.launcher.partition=cpu", "experiment=sweep", *SMALL,
-                   "model.hidden=[1],[2]")
+    r = run_xorjax(
+        "-m", "hydra/launcher=slurm", "hydra.launcher.partition=cpu", "experiment=sweep", *SMALL, "model.hidden=[1],[2]"
+    )
     assert r.returncode == 0, r.stderr
     script = (state / "1000.sbatch").read_text().splitlines()
-    for line in ("#SBATCH --array=0-1%2", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=8GB", "#SBATCH --time=60",
-                 "#SBATCH --partition=cpu", "#SBATCH --nodes=1", "#SBATCH --ntasks-per-node=1"):
+    for line in (
+        "#SBATCH --array=0-1%2",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --mem=8GB",
+        "#SBATCH --time=60",
+        "#SBATCH --partition=cpu",
+        "#SBATCH --nodes=1",
+        "#SBATCH --ntasks-per-node=1",
+    ):
         assert line in script
     assert not any("gpus" in line for line in script)
     assert [(state / f"1000_{t}").read_text() for t in (0, 1)] == ["COMPLETED", "COMPLETED"]

@@ -23,13 +23,22 @@ def test_the_second_set_of_weights_also_computes_xor():
     assert [lecture._gate(np.asarray(hidden)[:, j] > 0.5) for j in range(2)] == ["OR", "NAND"]
 
 
-@pytest.mark.parametrize("bits, name", [((0, 0, 0, 1), "AND"), ((1, 0, 0, 0), "NOR"), ((0, 1, 1, 0), "XOR"),
-                                        ((1, 1, 1, 0), "NAND"), ((0, 1, 0, 0), "x2 AND NOT x1")])
+@pytest.mark.parametrize(
+    "bits, name",
+    [
+        ((0, 0, 0, 1), "AND"),
+        ((1, 0, 0, 0), "NOR"),
+        ((0, 1, 1, 0), "XOR"),
+        ((1, 1, 1, 0), "NAND"),
+        ((0, 1, 0, 0), "x2 AND NOT x1"),
+    ],
+)
 def test_gate_names_read_the_truth_table_in_the_lectures_order(bits, name):
     assert lecture._gate(bits) == name  # every one of the sixteen named, by atlas.GATES
     assert lecture._gate(bits, ("y1", "y2")) == name.replace("x", "y")
 
 
+@pytest.mark.floors
 def test_the_html_page_keeps_tables_and_carries_its_pictures(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "p.png").write_bytes(PNG + b"picture")

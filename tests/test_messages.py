@@ -31,6 +31,7 @@ def train_run(tmp_path, caplog, **changes) -> str:
 
 # --- 1. diverged names the rule that fired ---------------------------------------------------------------
 
+
 def test_a_huge_learning_rate_names_the_ten_times_rule_not_nan(tmp_path, caplog):
     text = train_run(tmp_path, caplog, optimizer=OptimizerConfig(lr=1e6), steps=2001, log_every=500)
     line = next(l for l in text.splitlines() if l.startswith("diverged: "))
@@ -55,6 +56,7 @@ def test_a_weight_that_is_not_finite_is_named():
 
 # --- 2. every status says what it means, in one place ----------------------------------------------------
 
+
 def test_every_status_has_one_line_that_says_what_it_means():
     assert list(descent.STATUS_MEANING) == list(descent.STATUSES)
     assert all("\n" not in m for m in descent.STATUS_MEANING.values())
@@ -75,8 +77,12 @@ def test_a_two_stuck_run_says_what_two_stuck_means(tmp_path, caplog):
 
 
 def test_atlas_md_explains_every_outcome():
-    atlas = {"settings": "s", "statuses": list(descent.STATUSES), "configs": [],
-             "timing": {"starts": 0, "steps": 1, "seconds": 1.0, "devices": 1, "net_steps_per_s": 0.0}}
+    atlas = {
+        "settings": "s",
+        "statuses": list(descent.STATUSES),
+        "configs": [],
+        "timing": {"starts": 0, "steps": 1, "seconds": 1.0, "devices": 1, "net_steps_per_s": 0.0},
+    }
     md = sweep.markdown(atlas)
     for status, meaning in descent.STATUS_MEANING.items():
         assert f"- **{status}**: {meaning}" in md
@@ -84,23 +90,42 @@ def test_atlas_md_explains_every_outcome():
 
 # --- 3. rhw1986's two medians, each named -----------------------------------------------------------------
 
+
 def test_rhw1986_names_both_medians(tmp_path, caplog):
-    cfg = Config(logger=QUIET, loss="sse", batch="online", steps=3000, init=InitConfig(name="uniform"),
-                 optimizer=OptimizerConfig(lr=0.5), sweep=SweepConfig(seeds=16, stop_sse=0.01))
+    cfg = Config(
+        logger=QUIET,
+        loss="sse",
+        batch="online",
+        steps=3000,
+        init=InitConfig(name="uniform"),
+        optimizer=OptimizerConfig(lr=0.5),
+        sweep=SweepConfig(seeds=16, stop_sse=0.01),
+    )
     with caplog.at_level(logging.INFO):
         atlas = rhw1986.run(cfg, tmp_path)
     c = atlas["configs"][0]
     assert c["outcomes"]["solved"] > 0
     text = console(caplog)
-    assert (f"median epochs until the sum of squared errors fell below 0.01 (the goal): {c['median_stop_step']:.0f}; "
-            f"median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): {c['median_steps']:.0f}") in text
+    assert (
+        f"median epochs until the sum of squared errors fell below 0.01 (the goal): {c['median_stop_step']:.0f}; "
+        f"median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): {c['median_steps']:.0f}"
+    ) in text
     assert any(l.startswith("hidden ") and sweep.MEDIAN_STEPS in l for l in text.splitlines())  # the table's column
 
 
 # --- 5. yhat: enough digits to see its side of 0.5 --------------------------------------------------------
 
-@pytest.mark.parametrize("v, text", [(np.float32(0.49999997), "0.49999997"), (np.float32(0.50000006), "0.5000001"),
-                                     (0.5, "0.5000"), (0.499951, "0.49995"), (0.9846, "0.9846")])
+
+@pytest.mark.parametrize(
+    "v, text",
+    [
+        (np.float32(0.49999997), "0.49999997"),
+        (np.float32(0.50000006), "0.5000001"),
+        (0.5, "0.5000"),
+        (0.499951, "0.49995"),
+        (0.9846, "0.9846"),
+    ],
+)
 def test_a_yhat_that_would_print_as_0_5000_shows_its_side_of_one_half(v, text):
     assert tables.yhat_str(v) == text
     shown = float(tables.yhat_str(v))
@@ -116,6 +141,7 @@ def test_two_outputs_with_different_predictions_never_print_alike():
 
 # --- 6. costs, weights, where it wrote ------------------------------------------------------------------
 
+
 def test_costs_are_printed_with_six_significant_digits(tmp_path, caplog):
     text = train_run(tmp_path, caplog, steps=2001)
     final = re.search(r"^accuracy \S+  cost (\S+)  status", text, flags=re.M).group(1)
@@ -125,15 +151,21 @@ def test_costs_are_printed_with_six_significant_digits(tmp_path, caplog):
 
 
 def test_weights_line_up_in_columns_across_arrays():
-    params = {"W1": np.array([[5.7157, -7.3957], [-14.518, -15.2949]]), "b1": np.array([-3.7483, 2.0107]),
-              "W2": np.array([[12.5138], [-13.4741]]), "b2": np.array([-0.0])}
+    params = {
+        "W1": np.array([[5.7157, -7.3957], [-14.518, -15.2949]]),
+        "b1": np.array([-3.7483, 2.0107]),
+        "W2": np.array([[12.5138], [-13.4741]]),
+        "b2": np.array([-0.0]),
+    }
     lines = tables.weights(params).splitlines()
-    assert lines == ["W1 = [[  5.7157,  -7.3957],",
-                     "      [-14.5180, -15.2949]]",
-                     "b1 = [ -3.7483,   2.0107]",
-                     "W2 = [[ 12.5138],",
-                     "      [-13.4741]]",
-                     "b2 = [  0.0000]"]
+    assert lines == [
+        "W1 = [[  5.7157,  -7.3957],",
+        "      [-14.5180, -15.2949]]",
+        "b1 = [ -3.7483,   2.0107]",
+        "W2 = [[ 12.5138],",
+        "      [-13.4741]]",
+        "b2 = [  0.0000]",
+    ]
 
 
 def test_handcrafted_says_where_it_wrote(tmp_path, caplog):
@@ -144,9 +176,12 @@ def test_handcrafted_says_where_it_wrote(tmp_path, caplog):
 
 # --- 8. a cut table says how much it shows ---------------------------------------------------------------
 
+
 def test_tables_say_how_much_they_show():
-    assert tables.more(8, 26, "classes", "atlas.json (key configs[0].classes)") == \
-        "8 of 26 classes shown; the rest are in atlas.json (key configs[0].classes)"
+    assert (
+        tables.more(8, 26, "classes", "atlas.json (key configs[0].classes)")
+        == "8 of 26 classes shown; the rest are in atlas.json (key configs[0].classes)"
+    )
     assert tables.more(2, 2, "classes", "atlas.json") == ""
 
 
@@ -157,4 +192,6 @@ def test_the_sweeps_class_table_says_how_many_classes_it_shows(tmp_path, caplog,
         atlas = sweep.run(cfg, tmp_path)
     n = len(atlas["configs"][0]["classes"])
     assert n >= 2
-    assert f"1 of {n} classes shown; the rest are in atlas.md and atlas.json (key configs[0].classes)" in console(caplog)
+    assert f"1 of {n} classes shown; the rest are in atlas.md and atlas.json (key configs[0].classes)" in console(
+        caplog
+    )

@@ -13,12 +13,14 @@ def lecture_params(dtype=np.float32):
     return {k: np.asarray(v, dtype) for k, v in LECTURE_WEIGHTS.items()}
 
 
+@pytest.mark.floors
 def test_data_is_xor_in_the_lectures_order():
     np.testing.assert_array_equal(data.X, [[0, 0], [0, 1], [1, 0], [1, 1]])
     np.testing.assert_array_equal(data.Y, [0, 1, 1, 0])
     assert data.X.dtype == data.Y.dtype == np.float32
 
 
+@pytest.mark.floors
 def test_handcrafted_weights_give_the_lectures_outputs():
     yhat, (hidden,) = model.predict(lecture_params(), data.X)
     np.testing.assert_allclose(yhat, [0.0112, 0.9949, 0.9949, 0.0244], atol=5e-4)
@@ -62,12 +64,14 @@ def numpy_cost(params, loss):
 
 
 @pytest.mark.parametrize("loss", ["bce", "mse"])
+@pytest.mark.floors
 def test_cost_matches_the_labs_formula(loss):
     params = model.init_params(jax.random.PRNGKey(3), [2])
     p64 = {k: np.asarray(v, np.float64) for k, v in params.items()}
     np.testing.assert_allclose(float(model.cost(params, data.X, data.Y, loss=loss)), numpy_cost(p64, loss), rtol=1e-5)
 
 
+@pytest.mark.floors
 def test_bce_stays_finite_where_the_naive_formula_gives_inf():
     params = {k: 100.0 * v for k, v in lecture_params().items()}  # outputs round to exactly 0 or 1 in float32
     params["b2"] = -params["b2"] * 10  # and now confidently wrong
@@ -76,6 +80,7 @@ def test_bce_stays_finite_where_the_naive_formula_gives_inf():
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("loss", ["bce", "mse"])
+@pytest.mark.floors
 def test_grad_equals_central_finite_differences_in_float64(activation, loss):
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64) for k, v in model.init_params(jax.random.PRNGKey(7), [3]).items()}
@@ -96,8 +101,10 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
 
 @pytest.mark.parametrize("hidden, layouts", [([3, 2], ["units"] * 3), ([10, 40], ["sums", "matrix", "matrix"])])
 def test_layers_round_trip_with_a_start_axis(hidden, layouts):
-    params = {k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
-              for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()}
+    params = {
+        k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
+        for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()
+    }
     assert model.layouts(hidden) == layouts
     back = model.from_layers(model.to_layers(params))
     for k in params:
@@ -115,7 +122,7 @@ def test_every_layout_computes_the_same_forward_pass_cost_and_gradients(hidden, 
         X, Y = data.X.astype(np.float64), data.Y.astype(np.float64)
         results = {}
         for laid_out in LAYOUTS:
-            monkeypatch.setattr(model, "layouts", lambda hidden: [laid_out] * (len(hidden) + 1))
+            monkeypatch.setattr(model, "layouts", lambda hidden, laid_out=laid_out: [laid_out] * (len(hidden) + 1))
             layers = model.to_layers(params)
             z, hidden_outputs = model.forward(layers, X)
             grads = jax.grad(lambda l: jnp.sum(model.cost_and_accuracy(l, X, Y)[0]))(layers)
@@ -136,13 +143,15 @@ def test_every_layout_computes_the_same_forward_pass_cost_and_gradients(hidden, 
 @pytest.mark.parametrize("hidden", [[3], [4, 6]])
 def test_every_layout_trains_along_the_same_trajectory(hidden, monkeypatch):
     with jax.enable_x64(True):
-        params = {k: jnp.asarray(v, jnp.float64)[..., None] for k, v in
-                  model.init_params(jax.random.PRNGKey(1), hidden).items()}
+        params = {
+            k: jnp.asarray(v, jnp.float64)[..., None]
+            for k, v in model.init_params(jax.random.PRNGKey(1), hidden).items()
+        }
         spec = descent.Spec(steps=500, log_every=100)
         lr = jnp.asarray([0.5], jnp.float64)
         runs = []
         for laid_out in LAYOUTS:
-            monkeypatch.setattr(model, "layouts", lambda hidden: [laid_out] * (len(hidden) + 1))
+            monkeypatch.setattr(model, "layouts", lambda hidden, laid_out=laid_out: [laid_out] * (len(hidden) + 1))
             runs.append(descent.train_layers(model.to_layers(params), lr, data.X, data.Y, spec))
         for run in runs[1:]:
             np.testing.assert_allclose(run.loss, runs[0].loss, rtol=1e-10)

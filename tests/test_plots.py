@@ -48,11 +48,13 @@ def test_the_surface_grid_passes_through_the_four_patterns_with_the_lectures_out
 def test_the_hidden_view_is_the_lectures_hidden_layer():
     view = pictures.hidden_view(LECTURE)
     sig = lambda z: 1 / (1 + np.exp(-np.float64(z)))
-    assert view["H"] == pytest.approx(np.array([[sig(-8), sig(3)], [sig(-3), sig(-4)], [sig(-3), sig(-4)],
-                                                [sig(2), sig(-11)]]), abs=1e-6)
+    assert view["H"] == pytest.approx(
+        np.array([[sig(-8), sig(3)], [sig(-3), sig(-4)], [sig(-3), sig(-4)], [sig(2), sig(-11)]]), abs=1e-6
+    )
     assert list(view["w"]) == [-11, -11] and view["b"] == 6 and view["layer"] == 1
 
 
+@pytest.mark.floors
 def test_a_trained_run_leaves_all_four_pictures(tmp_path, trained):
     final, t, steps = trained
     files, notes = pictures.draw_run(tmp_path, final, "sigmoid", steps, t.loss, t.accuracy, t.weights)
@@ -66,8 +68,7 @@ def test_a_trained_run_leaves_all_four_pictures(tmp_path, trained):
 
 def test_recorded_weights_are_the_parameters_each_recorded_cost_was_taken_at(trained):
     _, t, steps = trained
-    assert {k: v.shape for k, v in t.weights.items()} == {"W1": (7, 2, 2), "b1": (7, 2), "W2": (7, 2, 1),
-                                                          "b2": (7, 1)}
+    assert {k: v.shape for k, v in t.weights.items()} == {"W1": (7, 2, 2), "b1": (7, 2), "W2": (7, 2, 1), "b2": (7, 1)}
     assert np.array_equal(t.weights["W1"][0], start([2])["W1"])
     for i in (0, 3, 6):
         params = {k: v[i] for k, v in t.weights.items()}
@@ -85,8 +86,9 @@ def test_the_weights_of_a_deeper_net_over_training(tmp_path):
     rng = np.random.default_rng(0)
     shapes = {"W1": (2, 3), "b1": (3,), "W2": (3, 2), "b2": (2,), "W3": (2, 1), "b3": (1,)}
     weights = {k: np.cumsum(rng.normal(size=(21, *s)), axis=0) for k, s in shapes.items()}
-    assert_picture(pictures.weights_over_training(tmp_path / "w.png", range(0, 2100, 100), weights),
-                   (int(3 * 4.2 * 120), 744))
+    assert_picture(
+        pictures.weights_over_training(tmp_path / "w.png", range(0, 2100, 100), weights), (int(3 * 4.2 * 120), 744)
+    )
 
 
 def test_without_a_hidden_layer_the_hidden_space_is_skipped_with_a_note(tmp_path):
@@ -99,8 +101,9 @@ def test_diverged_weights_are_skipped_with_a_note(tmp_path):
     params = dict(LECTURE, W2=np.array([[np.nan], [1.0]], np.float32))
     files, notes = pictures.draw_run(tmp_path, params, steps=[0, 1], loss=[0.7, np.nan], accuracy=[0.5, 0.5])
     assert [f.name for f in files] == ["history.png"]
-    assert notes == [f"{n}: skipped, the weights are not finite (training diverged)"
-                     for n in ("decision_surface", "hidden_space")]
+    assert notes == [
+        f"{n}: skipped, the weights are not finite (training diverged)" for n in ("decision_surface", "hidden_space")
+    ]
 
 
 def test_a_picture_that_fails_is_a_note_not_a_crash(tmp_path, monkeypatch):
@@ -135,12 +138,14 @@ def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
 
 
 @pytest.mark.slow
-def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_events(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=handcrafted")
+def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_events(
+    run_xorjax, tmp_path, shared_run
+):
+    r, root = shared_run("experiment=handcrafted")  # test_run reads its console and metrics
     assert r.returncode == 0, r.stderr
     r = run_xorjax("steps=11", "log_every=5", "logger.plots=false", "logger.tensorboard=false")
     assert r.returncode == 0, r.stderr
-    handcrafted, quiet = run_dirs(tmp_path)
+    (handcrafted,), (quiet,) = run_dirs(root), run_dirs(tmp_path)
     assert sorted(p.name for p in handcrafted.glob("*.png")) == ["decision_surface.png", "hidden_space.png"]
     assert_picture(handcrafted / "decision_surface.png")
     assert list(quiet.glob("*.png")) == [] and list(quiet.glob("events.out.tfevents.*")) == []
@@ -148,6 +153,7 @@ def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_
 
 
 # --- what the pictures say: titles inside, labels named, no line where there is none ---------------------
+
 
 def saved_figures(monkeypatch, module) -> list:
     """Makes ``module``'s pictures report, as they are saved, (figure, whether everything drawn lies inside
@@ -164,15 +170,21 @@ def saved_figures(monkeypatch, module) -> list:
     return seen
 
 
-@pytest.mark.parametrize("hidden, title", [([10, 10, 10], None), ([256, 256], None), ([1], None),
-                                           ([10, 10, 10], "Hidden space: what the output unit sees\nafter 10001 "
-                                                          "steps of sgd\nfrom seed 0")],
-                         ids=["deep", "wide", "one-unit", "a-longer-title"])
+@pytest.mark.parametrize(
+    "hidden, title",
+    [
+        ([10, 10, 10], None),
+        ([256, 256], None),
+        ([1], None),
+        ([10, 10, 10], "Hidden space: what the output unit sees\nafter 10001 steps of sgd\nfrom seed 0"),
+    ],
+    ids=["deep", "wide", "one-unit", "a-longer-title"],
+)
 def test_the_hidden_space_title_fits_inside_the_picture(tmp_path, monkeypatch, hidden, title):
     seen = saved_figures(monkeypatch, pictures)
     view = pictures.hidden_view(start(hidden))
     pictures.hidden_space(tmp_path / "h.png", **view, **({"title": title} if title else {}))
-    (fig, inside), = seen
+    ((fig, inside),) = seen
     assert inside
     assert fig.axes[0].get_title().count("\n") == (1 if hidden == [1] else 2) + (2 if title else 0)
 
@@ -181,7 +193,7 @@ def test_weights_are_named_from_zero_as_in_weights_json(tmp_path, monkeypatch):
     seen = saved_figures(monkeypatch, pictures)
     weights = {k: np.zeros((3, *np.shape(v))) for k, v in LECTURE.items()}
     pictures.weights_over_training(tmp_path / "w.png", [0, 1, 2], weights)
-    (fig, inside), = seen
+    ((fig, inside),) = seen
     labels = {t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
     assert labels == {"W1[0][0]", "W1[0][1]", "W1[1][0]", "W1[1][1]", "b1[0]", "b1[1]", "W2[0][0]", "W2[1][0]", "b2[0]"}
     assert inside
@@ -215,26 +227,40 @@ def test_solutions_show_the_two_classes_by_their_gates_with_a_colour_bar(tmp_pat
     def fam(family, cls, count):
         return {"family": family, "class": cls, "count": count, "seed": count, "weights": f"{count}.json"}
 
-    a, b, u = "x1 AND NOT x2 + x2 AND NOT x1 -> OR", "AND + OR -> h2 AND NOT h1", "OR + unsaturated 0??1 -> h1 AND NOT h2"
-    families = [fam("x1 AND NOT x2 + x2 AND NOT x1 -> OR", a, 50), fam("OR + NAND -> AND", b, 40),
-                fam("NAND + NOR -> h1 AND NOT h2", b, 30), fam("unsaturated 1??0 + NOR -> h1 AND NOT h2", u, 25),
-                fam("x2 AND NOT x1 + x1 AND NOT x2 -> OR", a, 20), fam("AND + NOR -> NOR", b, 10),
-                fam("NOR + AND -> NOR", b, 5)]
+    a, b, u = (
+        "x1 AND NOT x2 + x2 AND NOT x1 -> OR",
+        "AND + OR -> h2 AND NOT h1",
+        "OR + unsaturated 0??1 -> h1 AND NOT h2",
+    )
+    families = [
+        fam("x1 AND NOT x2 + x2 AND NOT x1 -> OR", a, 50),
+        fam("OR + NAND -> AND", b, 40),
+        fam("NAND + NOR -> h1 AND NOT h2", b, 30),
+        fam("unsaturated 1??0 + NOR -> h1 AND NOT h2", u, 25),
+        fam("x2 AND NOT x1 + x1 AND NOT x2 -> OR", a, 20),
+        fam("AND + NOR -> NOR", b, 10),
+        fam("NOR + AND -> NOR", b, 5),
+    ]
     atlas = {"configs": [{"lr": 0.1, "families": families}]}
     rows = sweep.pictured(atlas)
     assert [r["title"].split(":")[0] for r in rows] == ["Class 1", "Class 2"]
-    assert rows[0]["title"] == ("Class 1: AND + OR → h2 AND NOT h1: 47.2% of the solutions, in 4 families (the 3 "
-                                "most common shown)")
+    assert rows[0]["title"] == (
+        "Class 1: AND + OR → h2 AND NOT h1: 47.2% of the solutions, in 4 families (the 3 most common shown)"
+    )
     assert [p["title"].split("\n")[0] for r in rows for p in r["panels"]] == [
-        "OR + NAND → AND", "NAND + NOR → h1 AND NOT h2", "AND + NOR → NOR",
-        "x1 AND NOT x2 + x2 AND NOT x1 → OR", "x2 AND NOT x1 + x1 AND NOT x2 → OR"]
+        "OR + NAND → AND",
+        "NAND + NOR → h1 AND NOT h2",
+        "AND + NOR → NOR",
+        "x1 AND NOT x2 + x2 AND NOT x1 → OR",
+        "x2 AND NOT x1 + x1 AND NOT x2 → OR",
+    ]
     assert rows[0]["panels"][0]["title"] == "OR + NAND → AND\n40 starts (22.2%), e.g. seed 40"
     seen = saved_figures(monkeypatch, starts)
     for r in rows:
         for p in r["panels"]:
             p["weights"] = LECTURE
     starts.solutions(tmp_path / "solutions.png", rows)
-    (fig, inside), = seen
+    ((fig, inside),) = seen
     assert inside
     assert "ŷ (network output)" in [ax.get_ylabel() for ax in fig.axes]  # the colour bar
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
@@ -247,9 +273,21 @@ def test_the_basins_base_start_is_in_the_legend(tmp_path, monkeypatch):
     seen = saved_figures(monkeypatch, starts)
     xs = ys = np.linspace(-1, 1, 8)
     status, cls = np.zeros((8, 8), int), np.zeros((8, 8), int)
-    starts.basin(tmp_path / "basin.png", xs, ys, status, list(descent.STATUSES), cls, ["AND + OR -> h2 AND NOT h1"],
-                 (0.0, 0.0), "start W1[0][0]", "start W1[1][0]", "Basins", "seed 0")
-    (fig, inside), = seen
+    starts.basin(
+        tmp_path / "basin.png",
+        xs,
+        ys,
+        status,
+        list(descent.STATUSES),
+        cls,
+        ["AND + OR -> h2 AND NOT h1"],
+        (0.0, 0.0),
+        "start W1[0][0]",
+        "start W1[1][0]",
+        "Basins",
+        "seed 0",
+    )
+    ((fig, inside),) = seen
     for ax in fig.axes:
         assert "the base start (seed 0)" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert inside

@@ -23,6 +23,7 @@ def test_silent_when_output_is_not_a_terminal(capsys, monkeypatch):
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.floors
 def test_forced_on_it_counts_every_advance(capsys, monkeypatch):
     monkeypatch.setenv("XORJAX_PROGRESS", "1")
     with progress.bar(total=10, desc="sweep", unit="chunk") as advance:
@@ -93,7 +94,7 @@ def test_on_a_terminal_the_bar_shows_and_log_lines_stay_whole():
     screen = b"".join(chunks).decode()
     assert "chunks" in screen and "5/5" in screen  # the bar was drawn, to the end
     for message in [f"log line {i} of 5" for i in range(5)] + ["after the bar"]:
-        before = screen[:screen.index(message)]
-        line = before[before.rfind("\n") + 1:]
+        before = screen[: screen.index(message)]
+        line = before[before.rfind("\n") + 1 :]
         # What is left on the line before the message, once carriage returns are honoured, is blank.
         assert line.split("\r")[-1].strip() == "", repr(line)

@@ -22,8 +22,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 NEW = "softsign"
 # softsign(z) = z / (1 + |z|): a tanh-like activation this project has never heard of. Its derivative
 # 1 / (1 + |z|)^2 from its output h is (1 - |h|)^2; softsign(-z) = -softsign(z), so the flip symmetry holds.
-SOFTSIGN = model.Activation(jax.nn.soft_sign, lambda h: (1 - jnp.abs(h)) ** 2, (-1.0, 1.0), 0.0,
-                            1 - 2 * model.SATURATION, True)
+SOFTSIGN = model.Activation(
+    jax.nn.soft_sign, lambda h: (1 - jnp.abs(h)) ** 2, (-1.0, 1.0), 0.0, 1 - 2 * model.SATURATION, True
+)
 
 
 def compose_settings(*overrides):
@@ -63,8 +64,9 @@ def test_every_activation_trains_draws_backpropagates_and_sweeps(activation, tmp
     cfg, _ = compose_settings(*overrides)
     start = {k: v[..., 0] for k, v in descent.init_starts([cfg.seed], cfg.model.hidden).items()}
     spec = config.train_spec(cfg)._replace(record_weights=True)
-    (auto, a), (manual, m) = (descent.train_one(start, cfg.optimizer.lr, data.X, data.Y, spec._replace(grad=g))
-                              for g in ("auto", "manual"))
+    (auto, a), (manual, m) = (
+        descent.train_one(start, cfg.optimizer.lr, data.X, data.Y, spec._replace(grad=g)) for g in ("auto", "manual")
+    )
     saved = json.loads((tmp_path / "train" / "weights.json").read_text())
     for k in auto:
         np.testing.assert_array_equal(np.asarray(auto[k], np.float64), saved[k], err_msg=k)
@@ -74,9 +76,17 @@ def test_every_activation_trains_draws_backpropagates_and_sweeps(activation, tmp
     assert np.abs(np.asarray(auto["W1"]) - np.asarray(start["W1"])).max() > 1e-3  # it did train
 
     # A small sweep: its atlas, with the families of the solutions it found (its pictures: test_sweep).
-    found = xorjax_run(tmp_path / "sweep", "experiment=sweep", f"model.activation={activation}", "sweep.seeds=64",
-                       "steps=201", "log_every=67", "sweep.lrs=[1.0,3.0]", "logger.plots=false",
-                       "logger.tensorboard=false")
+    found = xorjax_run(
+        tmp_path / "sweep",
+        "experiment=sweep",
+        f"model.activation={activation}",
+        "sweep.seeds=64",
+        "steps=201",
+        "log_every=67",
+        "sweep.lrs=[1.0,3.0]",
+        "logger.plots=false",
+        "logger.tensorboard=false",
+    )
     assert json.loads((tmp_path / "sweep" / "atlas.json").read_text()) == json.loads(json.dumps(found))
     assert found["activation"] == activation
     families = [f for c in found["configs"] for f in c["families"]]
@@ -95,21 +105,37 @@ def test_a_new_activation_needs_its_record_only(monkeypatch, tmp_path):
     monkeypatch.setitem(model.ACTIVATIONS, NEW, SOFTSIGN)  # the one change
     assert run.check_overrides([f"model.activation={NEW}", "experiment=sweep", "sweep.seeds=8"]) is None
     # it trains, by the hand-written chain rule too (which takes the derivative from the record), to a solution
-    metrics = xorjax_run(tmp_path, f"model.activation={NEW}", "grad=manual", "seed=1", "steps=300",
-                         "log_every=100", "optimizer.lr=3.0", "logger.plots=false", "logger.tensorboard=false")
+    metrics = xorjax_run(
+        tmp_path,
+        f"model.activation={NEW}",
+        "grad=manual",
+        "seed=1",
+        "steps=300",
+        "log_every=100",
+        "optimizer.lr=3.0",
+        "logger.plots=false",
+        "logger.tensorboard=false",
+    )
     assert (metrics["activation"], metrics["status"]) == (NEW, "solved")
     # and the atlas reads its units at its levels: a gate for each hidden unit
-    weights = {k: np.asarray(v, np.float32)[..., None] for k, v in
-               json.loads((tmp_path / "weights.json").read_text()).items()}
+    weights = {
+        k: np.asarray(v, np.float32)[..., None] for k, v in json.loads((tmp_path / "weights.json").read_text()).items()
+    }
     hidden, output = atlas.tables(weights, NEW)
     assert hidden.shape == (1, 2, 4) and output.shape == (1, 4)
     assert atlas.describe(atlas.family(atlas.keys(hidden, output)[0])).count("+") == 1
 
 
 # Known exceptions, each a finding to fix rather than a property given up.
-KNOWN = {"adam": pytest.mark.xfail(strict=True, reason=(
-    "XLA on CPU rounds optax.adam's bias-corrected update sqrt(nu / (1 - b2**t)) differently for one start "
-    "than for eight (last bits, ~5e-7 after 100 steps); reproduced with optax alone, no xorjax code"))}
+KNOWN = {
+    "adam": pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "XLA on CPU rounds optax.adam's bias-corrected update sqrt(nu / (1 - b2**t)) differently for one start "
+            "than for eight (last bits, ~5e-7 after 100 steps); reproduced with optax alone, no xorjax code"
+        ),
+    )
+}
 
 
 @pytest.mark.parametrize("optimizer", [pytest.param(name, marks=KNOWN.get(name, ())) for name in descent.OPTIMIZERS])
@@ -119,10 +145,12 @@ def test_every_optimizer_trains_starts_side_by_side_as_each_alone_bit_for_bit(op
     lrs = np.geomspace(0.05, 5.0, 8)  # a learning rate of its own for each start, too
     final, trained = descent.train_starts(params, lrs, data.X, data.Y, spec)
     for i in range(8):
-        one, alone = descent.train_starts({k: v[..., i:i + 1] for k, v in params.items()}, lrs[i:i + 1], data.X,
-                                        data.Y, spec)
+        one, alone = descent.train_starts(
+            {k: v[..., i : i + 1] for k, v in params.items()}, lrs[i : i + 1], data.X, data.Y, spec
+        )
         for k in final:
             np.testing.assert_array_equal(one[k][..., 0], final[k][..., i], err_msg=f"{k} of start {i}")
         for name in ("loss", "accuracy", "final_loss", "solved_at", "final_yhat"):
-            np.testing.assert_array_equal(getattr(alone, name)[..., 0], getattr(trained, name)[..., i],
-                                          err_msg=f"{name} of start {i}")
+            np.testing.assert_array_equal(
+                getattr(alone, name)[..., 0], getattr(trained, name)[..., i], err_msg=f"{name} of start {i}"
+            )

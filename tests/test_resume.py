@@ -42,8 +42,17 @@ class Memory:
 
 def sweep_of(store=None, chunk=16, seeds=20):
     _, per = grid(0, seeds, [0.5, 2.0], [1.0])
-    return engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init((2,), "normal"),
-                            (2,), SPEC, group=per["group"], chunk=chunk, show=False, store=store)
+    return engine.run_starts(
+        {"seed": per["seed"], "scale": per["scale"]},
+        per["lr"],
+        engine.sweep_init((2,), "normal"),
+        (2,),
+        SPEC,
+        group=per["group"],
+        chunk=chunk,
+        show=False,
+        store=store,
+    )
 
 
 def assert_same_starts(a: engine.Starts, b: engine.Starts):
@@ -58,13 +67,17 @@ def assert_same_starts(a: engine.Starts, b: engine.Starts):
 
 # --- the engine: chunks planned around finished ones, never trained twice ------------------------------
 
-@pytest.mark.parametrize("n, size, finished, expected", [
-    (10, 4, {}, [(0, 4, False), (4, 8, False), (8, 10, False)]),
-    (10, 4, {4: 8}, [(0, 4, False), (4, 8, True), (8, 10, False)]),
-    # another chunk size than the finished chunks': the gaps are cut around them
-    (10, 3, {2: 5, 8: 10}, [(0, 2, False), (2, 5, True), (5, 8, False), (8, 10, True)]),
-    (10, 4, {0: 10}, [(0, 10, True)]),
-])
+
+@pytest.mark.parametrize(
+    "n, size, finished, expected",
+    [
+        (10, 4, {}, [(0, 4, False), (4, 8, False), (8, 10, False)]),
+        (10, 4, {4: 8}, [(0, 4, False), (4, 8, True), (8, 10, False)]),
+        # another chunk size than the finished chunks': the gaps are cut around them
+        (10, 3, {2: 5, 8: 10}, [(0, 2, False), (2, 5, True), (5, 8, False), (8, 10, True)]),
+        (10, 4, {0: 10}, [(0, 10, True)]),
+    ],
+)
 def test_a_plan_keeps_finished_chunks_and_fills_the_gaps(n, size, finished, expected):
     assert engine.plan(n, size, finished) == expected
 
@@ -86,8 +99,16 @@ def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
     _, per = grid(3, 20, [0.5, 2.0], [1.0, 0.5])
     starts_grid = engine.Grid(3, 20, [0.5, 2.0], [1.0, 0.5])
     init = engine.sweep_init((2,), "normal")
-    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), SPEC,
-                              group=per["group"], chunk=8, show=False)
+    starts = engine.run_starts(
+        {"seed": per["seed"], "scale": per["scale"]},
+        per["lr"],
+        init,
+        (2,),
+        SPEC,
+        group=per["group"],
+        chunk=8,
+        show=False,
+    )
     tallies, firsts = engine.run_grid(starts_grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
     for g, t in enumerate(tallies):
         assert t.statistics() == tally.statistics(starts, per["group"] == g)
@@ -98,6 +119,7 @@ def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
 
 # --- refusals ----------------------------------------------------------------------------------------------
 
+
 def settings(*overrides):
     with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
         return run.settings(compose("config", overrides=list(overrides)))
@@ -105,31 +127,48 @@ def settings(*overrides):
 
 def test_a_resume_with_other_settings_or_of_no_sweep_is_refused_in_one_line(tmp_path):
     (tmp_path / "chunks").mkdir()
-    io.write_json(tmp_path / "chunks" / "settings.json",
-                  sweep.fingerprint(settings("experiment=sweep", "steps=11")))
+    io.write_json(tmp_path / "chunks" / "settings.json", sweep.fingerprint(settings("experiment=sweep", "steps=11")))
     problem = run.check_overrides(["experiment=sweep", "steps=12", f"sweep.resume={tmp_path}"])
-    assert problem == (f"sweep.resume={tmp_path} is not allowed: that sweep ran with steps=11, this one has "
-                       "steps=12; resume with the same settings")
+    assert problem == (
+        f"sweep.resume={tmp_path} is not allowed: that sweep ran with steps=11, this one has "
+        "steps=12; resume with the same settings"
+    )
     # what may change: the chunk size, the devices, logging
-    assert run.check_overrides(["experiment=sweep", "steps=11", "sweep.chunk=7", "logger.plots=false",
-                                f"sweep.resume={tmp_path}"]) is None
+    assert (
+        run.check_overrides(
+            ["experiment=sweep", "steps=11", "sweep.chunk=7", "logger.plots=false", f"sweep.resume={tmp_path}"]
+        )
+        is None
+    )
     problem = run.check_overrides(["experiment=sweep", f"sweep.resume={tmp_path / 'nothing'}"])
     assert "holds no sweep to resume" in problem and "\n" not in problem
 
 
 # --- end to end: processes killed, interrupted and resumed; several devices -------------------------------
 
+
 def start(cwd, *args, devices=2):
-    """``python -m xorjax.run ARGS`` on ``devices`` CPU devices, with Ctrl-C delivered (a background shell
-    would have it ignored)."""
+    """``python -m xorjax.run ARGS`` in ``cwd`` (a folder inside a test's own) on ``devices`` CPU devices, with
+    Ctrl-C delivered (a background shell would have it ignored); the compilation cache is the test session's."""
     cwd.mkdir(exist_ok=True)
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_PROGRESS="0", XORJAX_CACHE_DIR=str(cwd.parent / "jax-cache"),
-               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env = dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        XORJAX_PROGRESS="0",
+        XORJAX_CACHE_DIR=str(cwd.parent.parent / "jax-cache"),
+        XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+    )
     # An ignored SIGINT stays ignored in the child; a handler of ours becomes the default one there.
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return subprocess.Popen([sys.executable, "-m", "xorjax.run", *args], cwd=cwd, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [sys.executable, "-m", "xorjax.run", *args],
+            cwd=cwd,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     finally:
         signal.signal(signal.SIGINT, before)
 
@@ -168,30 +207,39 @@ def assert_same_results(a, b):
     assert a[2] == b[2] and a[2]
 
 
-SMALL = ["experiment=sweep", "sweep.seeds=300", "sweep.lrs=[0.5,2.0]", "steps=301", "sweep.chunk=64",
-         "logger.plots=false", "logger.tensorboard=false"]
+# Big enough that a sweep is stopped part way (its 63 chunks take a second to train, its compiling several).
+BIG = [
+    "experiment=sweep",
+    "sweep.seeds=6000",
+    "sweep.lrs=[0.5,2.0]",
+    "steps=4001",
+    "sweep.chunk=96",
+    "logger.plots=false",
+    "logger.tensorboard=false",
+]
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    """The sweep BIG, uninterrupted, on two devices: its folder (both tests below compare with it)."""
+    cwd = tmp_path_factory.mktemp("whole") / "whole"
+    finish(start(cwd, *BIG))
+    return folder_of(cwd)
 
 
 @pytest.mark.slow
-def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path):
-    finish(start(tmp_path / "one", *SMALL, devices=1))
-    out, _ = finish(start(tmp_path / "two", *SMALL, devices=2))
-    one, two = folder_of(tmp_path / "one"), folder_of(tmp_path / "two")
-    assert json.loads((two / "atlas.json").read_text())["timing"]["devices"] == 2
+def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path, whole):
+    finish(start(tmp_path / "one", *BIG, devices=1))
+    one = folder_of(tmp_path / "one")
+    assert json.loads((whole / "atlas.json").read_text())["timing"]["devices"] == 2
     assert json.loads((one / "atlas.json").read_text())["timing"]["devices"] == 1
-    assert_same_results(results(one), results(two))
-
-
-BIG = ["experiment=sweep", "sweep.seeds=6000", "sweep.lrs=[0.5,2.0]", "steps=4001", "sweep.chunk=96",
-       "logger.plots=false", "logger.tensorboard=false"]
+    assert_same_results(results(one), results(whole))
 
 
 @pytest.mark.slow
-def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path):
-    whole = start(tmp_path / "whole", *BIG)
-    finish(whole)
-    expected = results(folder_of(tmp_path / "whole"))
-    total = len(list((folder_of(tmp_path / "whole") / "chunks").glob("*.npz")))
+def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, whole):
+    expected = results(whole)
+    total = len(list((whole / "chunks").glob("*.npz")))
 
     # SIGKILL: no chance to clean up; whole chunks only are left, and none is trained again
     killed = start(tmp_path / "killed", *BIG)
@@ -215,8 +263,9 @@ def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_p
     folder = folder_of(tmp_path / "stopped")
     line = err.strip().splitlines()[-1]
     assert stopped.returncode == 130 and "Traceback" not in err
-    assert line == ("xorjax: interrupted; resume with: python -m xorjax.run "
-                    + shlex.join(BIG + [f"sweep.resume={folder}"]))
+    assert line == (
+        "xorjax: interrupted; resume with: python -m xorjax.run " + shlex.join(BIG + [f"sweep.resume={folder}"])
+    )
     command = shlex.split(line.split("resume with: ")[1])
     assert command[:3] == ["python", "-m", "xorjax.run"]
     finish(start(tmp_path / "stopped", *command[3:]))

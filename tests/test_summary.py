@@ -6,19 +6,32 @@ import subprocess
 import sys
 
 import pytest
-from omegaconf import OmegaConf
-
 from conftest import job_dir
+from omegaconf import OmegaConf
 
 from xorjax import callbacks, summary
 
 
 def atlas(hidden, lrs, solved=(10, 30)):
-    return {"settings": "net", "statuses": list(summary.STATUSES), "configs": [
-        {"hidden": hidden, "lr": lr, "init_scale": 1.0, "seeds": 40, "success_rate": k / 40, "ci95": [0.1, 0.9],
-         "median_steps": 123.0, "outcomes": {"solved": k, "two-stuck": 40 - k},
-         "classes": [{"class": "AND + OR -> h2 AND NOT h1", "count": k, "share": 1.0, "families": 2}],
-         "families": []} for lr, k in zip(lrs, solved)]}
+    return {
+        "settings": "net",
+        "statuses": list(summary.STATUSES),
+        "configs": [
+            {
+                "hidden": hidden,
+                "lr": lr,
+                "init_scale": 1.0,
+                "seeds": 40,
+                "success_rate": k / 40,
+                "ci95": [0.1, 0.9],
+                "median_steps": 123.0,
+                "outcomes": {"solved": k, "two-stuck": 40 - k},
+                "classes": [{"class": "AND + OR -> h2 AND NOT h1", "count": k, "share": 1.0, "families": 2}],
+                "families": [],
+            }
+            for lr, k in zip(lrs, solved)
+        ],
+    }
 
 
 @pytest.fixture
@@ -28,7 +41,8 @@ def sweep_dir(tmp_path):
         folder = tmp_path / str(job)
         (folder / ".hydra").mkdir(parents=True)
         (folder / ".hydra" / "overrides.yaml").write_text(
-            f"- experiment=sweep\n- model.hidden=[{hidden[0]}]\n- sweep.lrs=[0.1,1.0]\n")
+            f"- experiment=sweep\n- model.hidden=[{hidden[0]}]\n- sweep.lrs=[0.1,1.0]\n"
+        )
         if job < 2:
             (folder / "atlas.json").write_text(json.dumps(atlas(hidden, [0.1, 1.0])))
     return tmp_path
@@ -36,8 +50,12 @@ def sweep_dir(tmp_path):
 
 def test_summary_has_one_row_per_finished_setting_and_names_the_missing_job(sweep_dir):
     rows = summary.build(sweep_dir)
-    assert [(r["job"], r["hidden"], r["lr"]) for r in rows] == [("0", [1], 0.1), ("0", [1], 1.0), ("1", [2], 0.1),
-                                                                ("1", [2], 1.0)]
+    assert [(r["job"], r["hidden"], r["lr"]) for r in rows] == [
+        ("0", [1], 0.1),
+        ("0", [1], 1.0),
+        ("1", [2], 0.1),
+        ("1", [2], 1.0),
+    ]
     with open(sweep_dir / "summary.csv") as f:
         table = list(csv.DictReader(f))
     assert [(t["hidden"], t["lr"], t["success_rate"], t["solved"]) for t in table][1] == ("1", "1.0", "0.75", "30")
@@ -76,14 +94,25 @@ def test_the_command_rebuilds_it_and_refuses_a_missing_folder(sweep_dir, tmp_pat
 
 @pytest.mark.slow
 def test_a_multirun_over_shapes_leaves_one_summary(run_xorjax, tmp_path):
-    r = run_xorjax("-m", "experiment=sweep", "model.hidden=[1],[2]", "sweep.lrs=[0.5,2.0]", "sweep.seeds=8",
-                   "steps=301", "logger.plots=false")
+    r = run_xorjax(
+        "-m",
+        "experiment=sweep",
+        "model.hidden=[1],[2]",
+        "sweep.lrs=[0.5,2.0]",
+        "sweep.seeds=8",
+        "steps=301",
+        "logger.plots=false",
+    )
     assert r.returncode == 0, r.stderr
     (folder,) = [p.parent for p in (tmp_path / "outputs" / "multirun").rglob("summary.csv")]
     with open(folder / "summary.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["hidden"], r["lr"], r["seeds"]) for r in rows] == [("1", "0.5", "8"), ("1", "2.0", "8"),
-                                                                  ("2", "0.5", "8"), ("2", "2.0", "8")]
+    assert [(r["hidden"], r["lr"], r["seeds"]) for r in rows] == [
+        ("1", "0.5", "8"),
+        ("1", "2.0", "8"),
+        ("2", "0.5", "8"),
+        ("2", "2.0", "8"),
+    ]
     assert (folder / "summary.md").is_file() and (folder / "summary.png").is_file()
 
 
@@ -103,15 +132,19 @@ def runs_dir(tmp_path):
         (folder / ".hydra" / "overrides.yaml").write_text(f"- seed={job}\n- steps=500\n- hydra.job.chdir=false\n")
         if job < len(results):
             status, cost, accuracy, solved_at = results[job]
-            (folder / "metrics.json").write_text(json.dumps(
-                {"status": status, "final_loss": cost, "accuracy": accuracy, "solved_at": solved_at}))
+            (folder / "metrics.json").write_text(
+                json.dumps({"status": status, "final_loss": cost, "accuracy": accuracy, "solved_at": solved_at})
+            )
     return tmp_path
 
 
 def test_a_multirun_of_runs_gets_a_summary_of_each_run(runs_dir):
     rows = summary.build(runs_dir)
     assert [(r["job"], r["status"], r["final_cost"], r["solved_at"]) for r in rows] == [
-        ("0", "solved", 0.0123, 3671), ("1", "two-stuck", 0.3466, ""), ("2", "diverged", None, "")]
+        ("0", "solved", 0.0123, 3671),
+        ("1", "two-stuck", 0.3466, ""),
+        ("2", "diverged", None, ""),
+    ]
     md = (runs_dir / "summary.md").read_text()
     assert "3 runs: solved 1, two-stuck 1, diverged 1." in md and "Every job: steps=500" in md
     assert "| 0 | seed=0 | solved | 0.0123 | 1 | 3671 |" in md and "| 2 | seed=2 | diverged | - | 0.5 | - |" in md
@@ -128,8 +161,12 @@ def test_the_runs_picture_fits_its_title_and_labels_for_2_jobs_or_60(tmp_path):
     from xorjax.output.plots import jobs
 
     for n in (2, 60):
-        path = jobs.final_costs(tmp_path / f"{n}.png", [f"{i}: seed={i} optimizer.lr=0.{i}" for i in range(n)],
-                                [0.01 * (i + 1) for i in range(n)], ["solved", "plateau"] * (n // 2))
+        path = jobs.final_costs(
+            tmp_path / f"{n}.png",
+            [f"{i}: seed={i} optimizer.lr=0.{i}" for i in range(n)],
+            [0.01 * (i + 1) for i in range(n)],
+            ["solved", "plateau"] * (n // 2),
+        )
         height, width, _ = matplotlib.image.imread(path).shape
         assert height > 25 * n and width > 600  # a row per job, however many
     # a label longer than the picture allows is cut with an ellipsis, not off the edge

@@ -18,8 +18,16 @@ SPEC = descent.Spec(steps=301, log_every=100)
 
 def sweep_of(seeds, lrs, scales, spec=SPEC, chunk=8192, hidden=(2,), init="normal"):
     cells, per = grid(0, seeds, lrs, scales)
-    starts = engine.run_starts({"seed": per["seed"], "scale": per["scale"]}, per["lr"], engine.sweep_init(hidden, init),
-                              hidden, spec, group=per["group"], chunk=chunk, show=False)
+    starts = engine.run_starts(
+        {"seed": per["seed"], "scale": per["scale"]},
+        per["lr"],
+        engine.sweep_init(hidden, init),
+        hidden,
+        spec,
+        group=per["group"],
+        chunk=chunk,
+        show=False,
+    )
     return cells, per, starts
 
 
@@ -30,6 +38,8 @@ def single(seed, lr, scale, spec=SPEC, hidden=(2,), init="normal"):
 
 # --- start i is the run with seed i --------------------------------------------------------------------
 
+
+@pytest.mark.floors
 def test_every_start_equals_its_single_run_bit_for_bit_across_chunks_lrs_and_scales():
     # 3 chunks of 16 (the last one padded), two learning rates, two init scales
     cells, per, starts = sweep_of(10, [0.5, 2.0], [1.0, 0.5], chunk=16)
@@ -58,22 +68,34 @@ def test_a_per_start_init_scale_equals_the_scalar_one():
 
 # --- outcomes ----------------------------------------------------------------------------------------
 
+
 def trained_with(yhat, loss=(0.7, 0.69, 0.69), final_loss=0.69, finite=True, stopped_at=None):
     yhat = jnp.asarray(yhat, jnp.float32)[:, None]
-    return descent.Trained(layers=None, loss=jnp.asarray(loss, jnp.float32)[:, None], accuracy=None, solved_at=None,
-                         finite=jnp.asarray([finite]), final_loss=jnp.asarray([final_loss], jnp.float32),
-                         final_accuracy=jnp.mean(((yhat > 0.5) == (data.Y[:, None] > 0.5)).astype(jnp.float32), 0),
-                         final_yhat=yhat, stopped_at=None if stopped_at is None else jnp.asarray([stopped_at]))
+    return descent.Trained(
+        layers=None,
+        loss=jnp.asarray(loss, jnp.float32)[:, None],
+        accuracy=None,
+        solved_at=None,
+        finite=jnp.asarray([finite]),
+        final_loss=jnp.asarray([final_loss], jnp.float32),
+        final_accuracy=jnp.mean(((yhat > 0.5) == (data.Y[:, None] > 0.5)).astype(jnp.float32), 0),
+        final_yhat=yhat,
+        stopped_at=None if stopped_at is None else jnp.asarray([stopped_at]),
+    )
 
 
-@pytest.mark.parametrize("yhat, final_loss, expected", [
-    ([0.02, 0.97, 0.98, 0.03], 0.02, "solved"),
-    ([0.49, 0.52, 0.47, 0.51], 0.693, "plateau"),            # the PyTorch lab's stuck run
-    ([0.03, 0.97, 0.5, 0.5], 0.347, "two-stuck"),           # the Keras lab's
-    ([0.01, 0.66, 0.66, 0.67], 0.477, "three-merged"),
-    ([0.3, 0.6, 0.45, 0.3], 0.5, "slow"),                     # cost 0.69 -> 0.5 over the last tenth
-    ([0.3, 0.6, 0.45, 0.3], 0.6899, "unsolved"),
-])
+@pytest.mark.parametrize(
+    "yhat, final_loss, expected",
+    [
+        ([0.02, 0.97, 0.98, 0.03], 0.02, "solved"),
+        ([0.49, 0.52, 0.47, 0.51], 0.693, "plateau"),  # the PyTorch lab's stuck run
+        ([0.03, 0.97, 0.5, 0.5], 0.347, "two-stuck"),  # the Keras lab's
+        ([0.01, 0.66, 0.66, 0.67], 0.477, "three-merged"),
+        ([0.3, 0.6, 0.45, 0.3], 0.5, "slow"),  # cost 0.69 -> 0.5 over the last tenth
+        ([0.3, 0.6, 0.45, 0.3], 0.6899, "unsolved"),
+    ],
+)
+@pytest.mark.floors
 def test_outcomes_are_read_from_the_final_outputs(yhat, final_loss, expected):
     assert descent.STATUSES[int(descent.status(trained_with(yhat, final_loss=final_loss))[0])] == expected
 
@@ -108,8 +130,12 @@ def test_a_stopped_start_keeps_the_weights_that_met_the_criterion():
 
 # --- statistics ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("k, n, lo, hi", [(0, 10, 0.0, 0.27753), (5, 10, 0.23659, 0.76341), (10, 10, 0.72247, 1.0),
-                                           (81, 263, 0.25529, 0.36621)])
+
+@pytest.mark.parametrize(
+    "k, n, lo, hi",
+    [(0, 10, 0.0, 0.27753), (5, 10, 0.23659, 0.76341), (10, 10, 0.72247, 1.0), (81, 263, 0.25529, 0.36621)],
+)
+@pytest.mark.floors
 def test_wilson_interval_matches_published_values(k, n, lo, hi):
     got = tally.wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-5)
@@ -141,6 +167,7 @@ def test_statistics_and_families_of_a_small_sweep():
 
 # --- settings ----------------------------------------------------------------------------------------
 
+
 def settings(*overrides):
     with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
         return run.settings(compose("config", overrides=list(overrides)))
@@ -151,22 +178,28 @@ def test_rhw1986_is_their_setting():
     assert (s.model.hidden, s.loss, s.batch, s.optimizer.name, s.optimizer.lr) == ([2], "sse", "online", "sgd", 0.5)
     assert (s.init.name, s.init.limit, s.steps, s.sweep.stop_sse) == ("uniform", 1.0, 10000, 0.01)
     from xorjax import config
+
     assert config.train_spec(s).stop_below == pytest.approx(0.01 / 8)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["experiment=sweep", "sweep.seeds=0"], "sweep.seeds=0 is not allowed: must be an integer >= 1"),
-    (["experiment=sweep", "sweep.seeds=2.5"], "sweep.seeds"),
-    (["experiment=sweep", "sweep.lrs=[]"], "sweep.lrs=[] is not allowed: give a non-empty list"),
-    (["experiment=sweep", "sweep.lrs=[0.1,-1]"], "sweep.lrs=[0.1, -1.0] is not allowed"),
-    (["experiment=sweep", "sweep.init_scales=[0]"], "sweep.init_scales=[0.0] is not allowed"),
-    (["experiment=sweep", "init=file", "init.path=w.json"], "init=file is not allowed with a sweep"),
-    (["experiment=basin", "sweep.basin.x=W3.0.0"], "sweep.basin.x=W3.0.0 is not allowed: the model (hidden=[2]) has "
-                                                   "W1 2x2, b1 2, W2 2x1, b2 1"),
-    (["experiment=basin", "sweep.basin.y=b1.2"], "sweep.basin.y=b1.2 is not allowed"),
-    (["experiment=basin", "sweep.basin.y=W1.0.0"], "sweep.basin.y=W1.0.0 is not allowed: it must differ"),
-    (["experiment=rhw1986", "loss=bce"], "sweep.stop_sse=0.01 is not allowed with loss=bce"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["experiment=sweep", "sweep.seeds=0"], "sweep.seeds=0 is not allowed: must be an integer >= 1"),
+        (["experiment=sweep", "sweep.seeds=2.5"], "sweep.seeds"),
+        (["experiment=sweep", "sweep.lrs=[]"], "sweep.lrs=[] is not allowed: give a non-empty list"),
+        (["experiment=sweep", "sweep.lrs=[0.1,-1]"], "sweep.lrs=[0.1, -1.0] is not allowed"),
+        (["experiment=sweep", "sweep.init_scales=[0]"], "sweep.init_scales=[0.0] is not allowed"),
+        (["experiment=sweep", "init=file", "init.path=w.json"], "init=file is not allowed with a sweep"),
+        (
+            ["experiment=basin", "sweep.basin.x=W3.0.0"],
+            "sweep.basin.x=W3.0.0 is not allowed: the model (hidden=[2]) has W1 2x2, b1 2, W2 2x1, b2 1",
+        ),
+        (["experiment=basin", "sweep.basin.y=b1.2"], "sweep.basin.y=b1.2 is not allowed"),
+        (["experiment=basin", "sweep.basin.y=W1.0.0"], "sweep.basin.y=W1.0.0 is not allowed: it must differ"),
+        (["experiment=rhw1986", "loss=bce"], "sweep.stop_sse=0.01 is not allowed with loss=bce"),
+    ],
+)
 def test_bad_sweep_settings_are_one_line(args, message):
     problem = run.check_overrides(args)
     assert problem is not None and message in problem and "\n" not in problem
@@ -174,7 +207,9 @@ def test_bad_sweep_settings_are_one_line(args, message):
 
 # --- end to end ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
+@pytest.mark.floors
 def test_sweep_writes_the_atlas_and_its_start_replays_as_a_single_run(run_xorjax, tmp_path):
     common = ["steps=1001", "logger.tensorboard=false"]
     r = run_xorjax("experiment=sweep", "sweep.seeds=24", "sweep.lrs=[0.5,2.0]", *common)
@@ -182,8 +217,10 @@ def test_sweep_writes_the_atlas_and_its_start_replays_as_a_single_run(run_xorjax
     assert "Traceback" not in r.stderr and "x1 AND NOT x2 + x2 AND NOT x1 -> OR" in r.stdout
     (folder,) = run_dirs(tmp_path, "atlas.json")
     atlas = json.loads((folder / "atlas.json").read_text())
-    assert [(c["hidden"], c["lr"], c["init_scale"], c["seeds"]) for c in atlas["configs"]] == [([2], 0.5, 1.0, 24),
-                                                                                              ([2], 2.0, 1.0, 24)]
+    assert [(c["hidden"], c["lr"], c["init_scale"], c["seeds"]) for c in atlas["configs"]] == [
+        ([2], 0.5, 1.0, 24),
+        ([2], 2.0, 1.0, 24),
+    ]
     c = atlas["configs"][1]
     assert sum(c["outcomes"].values()) == 24 and c["success_rate"] == c["outcomes"]["solved"] / 24
     assert c["ci95"][0] <= c["success_rate"] <= c["ci95"][1] and sum(f["count"] for f in c["families"]) > 0
@@ -213,8 +250,14 @@ def test_a_bad_sweep_setting_exits_2_without_a_traceback_or_a_folder(run_xorjax,
 
 @pytest.mark.slow
 def test_basin_colours_every_start(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=basin", "sweep.basin.size=6", "sweep.basin.x=W2.0.0", "sweep.basin.y=b2.0",
-                   "steps=501", "optimizer.lr=2.0")
+    r = run_xorjax(
+        "experiment=basin",
+        "sweep.basin.size=6",
+        "sweep.basin.x=W2.0.0",
+        "sweep.basin.y=b2.0",
+        "steps=501",
+        "optimizer.lr=2.0",
+    )
     assert r.returncode == 0, r.stderr
     (folder,) = run_dirs(tmp_path, "basin.json")
     basin = json.loads((folder / "basin.json").read_text())

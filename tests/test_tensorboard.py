@@ -23,20 +23,34 @@ def read(logdir) -> EventAccumulator:
 
 def hparams(ea) -> dict:
     info = plugin_data_pb2.HParamsPluginData.FromString(
-        ea.PluginTagToContent("hparams")["_hparams_/session_start_info"]).session_start_info
+        ea.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    ).session_start_info
     return {k: v.string_value or v.number_value for k, v in info.hparams.items()}
 
 
+@pytest.mark.floors
 def test_write_run_keeps_scalars_histograms_and_hparams(tmp_path):
     steps = [0, 10, 20]
     loss, acc = np.float32([0.7, 0.5, 0.1]), np.float32([0.5, 0.75, 1.0])
-    weights = {"W1": np.arange(12, dtype=np.float32).reshape(3, 2, 2), "b1": np.ones((3, 2), np.float32),
-               "W2": np.zeros((3, 2, 1), np.float32), "b2": np.full((3, 1), -1, np.float32)}
+    weights = {
+        "W1": np.arange(12, dtype=np.float32).reshape(3, 2, 2),
+        "b1": np.ones((3, 2), np.float32),
+        "W2": np.zeros((3, 2, 1), np.float32),
+        "b2": np.full((3, 1), -1, np.float32),
+    }
     layers = [np.full((3, 4, 2), 0.25, np.float32)]
     yhat = np.float32([[0.1, 0.9, 0.9, 0.1]] * 3)
-    tensorboard.write_run(tmp_path, steps, loss, acc, weights=weights, layers=layers, yhat=yhat,
-                          hparams={"hidden": [2], "lr": 0.1, "optimizer": "sgd"},
-                          metrics={"final_cost": 0.1, "accuracy": 1.0, "solved_at": None})
+    tensorboard.write_run(
+        tmp_path,
+        steps,
+        loss,
+        acc,
+        weights=weights,
+        layers=layers,
+        yhat=yhat,
+        hparams={"hidden": [2], "lr": 0.1, "optimizer": "sgd"},
+        metrics={"final_cost": 0.1, "accuracy": 1.0, "solved_at": None},
+    )
     ea = read(tmp_path)
     assert [(e.step, e.value) for e in ea.Scalars("cost")] == [(s, float(v)) for s, v in zip(steps, loss)]
     assert [e.value for e in ea.Scalars("accuracy")] == [0.5, 0.75, 1.0]
@@ -51,15 +65,22 @@ def test_write_run_keeps_scalars_histograms_and_hparams(tmp_path):
     assert "hparam/solved_at" not in ea.Tags()["scalars"]
 
 
+@pytest.mark.floors
 def test_a_diverged_step_writes_scalars_but_no_histogram(tmp_path):
-    tensorboard.write_run(tmp_path, [0, 1], [0.7, float("nan")], [0.5, 0.5],
-                          weights={"W1": np.array([[[1.0]], [[np.inf]]]), "b1": np.zeros((2, 1))})
+    tensorboard.write_run(
+        tmp_path,
+        [0, 1],
+        [0.7, float("nan")],
+        [0.5, 0.5],
+        weights={"W1": np.array([[[1.0]], [[np.inf]]]), "b1": np.zeros((2, 1))},
+    )
     ea = read(tmp_path)
     assert np.isnan(ea.Scalars("cost")[1].value)
     assert [h.step for h in ea.Histograms("W1")] == [0]
 
 
 @pytest.mark.slow
+@pytest.mark.floors
 def test_a_run_writes_events_equal_to_its_history_csv(run_xorjax, tmp_path):
     r = run_xorjax("steps=2001", "log_every=250", "seed=3")
     assert r.returncode == 0, r.stderr
@@ -82,8 +103,14 @@ def test_a_run_writes_events_equal_to_its_history_csv(run_xorjax, tmp_path):
     assert hparams(ea)["seed"] == 3 and hparams(ea)["hidden"] == "[2]"
     # every setting a multirun can vary, and how the run ended
     assert {k: hparams(ea)[k] for k in ("experiment", "grad", "batch", "loss", "init", "init_scale", "status")} == {
-        "experiment": "train", "grad": "auto", "batch": "full", "loss": "bce", "init": "normal", "init_scale": 1.0,
-        "status": metrics["status"]}
+        "experiment": "train",
+        "grad": "auto",
+        "batch": "full",
+        "loss": "bce",
+        "init": "normal",
+        "init_scale": 1.0,
+        "status": metrics["status"],
+    }
     assert hparams(ea)["momentum"] == pytest.approx(0.9) and hparams(ea)["lr"] == pytest.approx(0.1)
     # the run's name in TensorBoard (its folder) says what differs
     assert run.name.endswith("_train_log_every-250_seed-3_steps-2001"), run.name

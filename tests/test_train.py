@@ -25,8 +25,8 @@ def numpy_sgd(params, steps, lr, dtype):
         yhat = sigmoid(h @ W2 + b2)
         if step in CHECKPOINTS:
             costs[step] = float(np.mean(-(y * np.log(yhat) + (1 - y) * np.log(1 - yhat))))
-        dz2 = (yhat - y) / len(X)          # d cost / d z2 for sigmoid + BCE
-        dz1 = (dz2 @ W2.T) * h * (1 - h)   # chain rule through the hidden sigmoid
+        dz2 = (yhat - y) / len(X)  # d cost / d z2 for sigmoid + BCE
+        dz1 = (dz2 @ W2.T) * h * (1 - h)  # chain rule through the hidden sigmoid
         W2, b2 = W2 - lr * h.T @ dz2, b2 - lr * dz2.sum(0)
         W1, b1 = W1 - lr * X.T @ dz1, b1 - lr * dz1.sum(0)
     yhat = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2)[:, 0]
@@ -37,6 +37,7 @@ START = {"W1": [[0.5, -1.0], [-0.8, 1.2]], "b1": [0.1, -0.2], "W2": [[1.1], [-0.
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 1e-5)])
+@pytest.mark.floors
 def test_sgd_matches_an_independent_numpy_implementation(dtype, rtol):
     expected, yhat_np = numpy_sgd(START, 10001, 0.1, np.float64)
     with jax.enable_x64(dtype == np.float64):
@@ -62,15 +63,21 @@ def test_scan_equals_a_python_loop_of_the_same_update(optimizer, batch):
         final, trained = descent.train_one(params, lr, X, Y, spec)
 
         opt = descent.make_optimizer(optimizer, lr)
-        state, p, losses = opt.init(params), params, []
-        grad = jax.jit(jax.value_and_grad(model.cost))
-        for _ in range(steps):
-            losses.append(float(model.cost(p, X, Y)))
-            batches = [(X, Y)] if batch == "full" else [(X[i:i + 1], Y[i:i + 1]) for i in range(4)]
+        batches = [(X, Y)] if batch == "full" else [(X[i : i + 1], Y[i : i + 1]) for i in range(4)]
+
+        @jax.jit
+        def one_step(p, state):  # one step, compiled alone: the cost it starts from, then an update per batch
+            cost = model.cost(p, X, Y)
             for xb, yb in batches:
-                _, g = grad(p, xb, yb)
+                g = jax.grad(model.cost)(p, xb, yb)
                 updates, state = opt.update(g, state, p)
                 p = optax.apply_updates(p, updates)
+            return cost, p, state
+
+        state, p, losses = opt.init(params), params, []
+        for _ in range(steps):  # the loop itself in Python, one step after another
+            cost, p, state = one_step(p, state)
+            losses.append(float(cost))
     for k in params:
         np.testing.assert_allclose(final[k], p[k], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(trained.loss, [losses[s] for s in descent.record_steps(steps, 7)], rtol=1e-10)
@@ -113,6 +120,7 @@ def test_a_nan_anywhere_is_reported_as_diverged():
     assert not bool(trained.finite) and descent.STATUSES[int(descent.status(trained))] == "diverged"
 
 
+@pytest.mark.floors
 def test_logistic_regression_cannot_learn_xor():
     params = model.init_params(jax.random.PRNGKey(0), [])
     _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec())
