@@ -225,7 +225,7 @@ def test_experiment_shows_and_writes_every_graph(run_xorjax, tmp_path):
         (
             ["grad=manual"],
             "grad is not read by experiment=backprop: it is a setting of experiment=train, logistic, "
-            "sweep, rhw1986, basin, lecture",
+            "sweep, rhw1986, basin, landscape, lecture",
         ),
     ],
 )

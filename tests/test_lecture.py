@@ -89,3 +89,7 @@ def test_the_whole_lecture_in_one_command(run_xorjax, tmp_path):
         assert (out / p).read_bytes()[:8] == PNG, p
     page = (out / "lecture.html").read_text()
     assert page.count('src="data:image/png;base64,') == len(pictures) and page.count("<table>") >= 7
+    # The playground (tests/test_playground.py drives it): a preset for each class of solutions the sweep found.
+    classes = json.loads((out / "7_how_often" / "atlas.json").read_text())["configs"][0]["classes"]
+    assert page.count('id="xj-verdict"') == 1 and '<h2 id="xj-title">Find another w and b</h2>' in page
+    assert page.count('id="xj-preset-') == 2 + sum(1 for c in classes if c["weights"]) >= 4

@@ -55,7 +55,7 @@ def test_grid_lays_out_settings_one_after_the_other():
     cells, per = grid(5, 3, [0.1, 1.0], [2.0])
     assert cells == [(0.1, 2.0), (1.0, 2.0)]
     assert per["seed"].tolist() == [5, 6, 7, 5, 6, 7] and per["group"].tolist() == [0, 0, 0, 1, 1, 1]
-    np.testing.assert_array_equal(per["lr"], np.float32([0.1] * 3 + [1.0] * 3))
+    np.testing.assert_array_equal(per["lr"], [0.1] * 3 + [1.0] * 3)  # float64: exact for precision=float64
 
 
 def test_a_per_start_init_scale_equals_the_scalar_one():

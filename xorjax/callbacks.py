@@ -1,9 +1,10 @@
 """Hydra callbacks (registered in conf/config.yaml under hydra.callbacks): a single run's settings checked
-before its folder exists, and the multirun summary.
+before its folder exists, and the multirun summary, with the split sweeps whose parts are all there merged.
 
-Hydra skips ``on_multirun_end`` when a job raised, so the summary is rebuilt after every job of a multirun
-(``on_job_end``) as well as at its end: whatever happens to later jobs, the finished ones are summarised.
-``python -m xorjax.summary <sweep folder>`` does the same by hand (e.g. after a job was killed).
+Hydra skips ``on_multirun_end`` when a job raised, so the summary is rebuilt, and the split sweeps merged, after
+every job of a multirun (``on_job_end``) as well as at its end: whatever happens to later jobs, the finished ones
+are summarised, and a sweep is merged as soon as its last part is finished. ``python -m xorjax.summary <sweep
+folder>`` and ``python -m xorjax.summary --merge <folder> ...`` do the same by hand (e.g. after a job was killed).
 """
 
 import logging
@@ -38,14 +39,21 @@ class CheckSettings(Callback):
 
 
 class MultirunSummary(Callback):
-    """Writes summary.csv, summary.md and summary.png into the folder of a multirun (of runs or sweeps)."""
+    """Writes summary.csv, summary.md and summary.png into the folder of a multirun (of runs or sweeps), after
+    merging each split sweep whose parts are all finished into its ``merged/<n>/``."""
 
     def _build(self, sweep_dir, final: bool) -> None:
         try:
+            merged, lacking = summary.merge([Path(sweep_dir)])
             rows = summary.build(Path(sweep_dir))
         except Exception as e:  # a summary must never turn a finished job into a failed one
             log.warning(f"xorjax: could not write the sweep summary in {sweep_dir}: {e}")
             return
+        if final:
+            for out in merged:
+                log.info(f"the parts of a split sweep, merged: {out / 'atlas.md'}")
+            for line in lacking:  # named once the multirun is over (before, a part may still be running)
+                log.warning(f"xorjax: {line}")
         if rows and final:
             log.info(f"summary of {len(rows)} row(s), one per run or sweep setting: {Path(sweep_dir) / 'summary.md'}")
 

@@ -107,7 +107,28 @@ class SweepConfig:
     # the run folder of a sweep that was stopped part way: its finished chunks are kept, the rest trained, and
     # the results written there (experiment=sweep and rhw1986; the same settings as that sweep's)
     resume: Optional[str] = None
+    # one sweep over many jobs: this job trains only block ``part`` (0-based) of ``parts`` blocks of consecutive
+    # starts, and leaves what a merge needs (python -m xorjax.summary --merge); -m 'sweep.part=range(N)' runs all
+    parts: int = 1
+    part: int = 0
     basin: BasinConfig = field(default_factory=BasinConfig)
+
+
+@dataclass
+class LandscapeConfig:
+    """``experiment=landscape``: the starts whose final points are analysed, their escapes, and the tolerances
+    that sort each point into a kind (xorjax/core/curvature.py)."""
+
+    seeds: Optional[list[int]] = None  # these seeds (whatever their outcome) instead of the sweep's unsolved starts
+    max_starts: int = 10000  # at most this many unsolved starts are analysed, the first by start index
+    more_steps: Optional[int] = None  # escape (a): the run trained this many steps longer (default: 10 x steps)
+    kick: float = 1.0  # escape (b): a step of this length along the most negative eigenvector, then more_steps
+    span: float = 3.0  # the pictures show the cost from -span to +span along the smallest eigen-directions
+    eig_tol: float = (
+        1e-3  # an eigenvalue is clearly negative (positive) below -eig_tol (above) x the largest |eigenvalue|
+    )
+    grad_tol: float = 1e-2  # a gradient norm below this is small
+    growth_tol: float = 1e-3  # the weights are growing if their norm rose by more than this share over the last tenth
 
 
 @dataclass
@@ -120,6 +141,7 @@ class Config:
     log_every: int = 1000
     cache: bool = True  # JAX's persistent compilation cache, so repeated runs skip compiling
     device: str = "auto"  # auto: one network on the CPU, sweeps on a GPU if any | cpu | gpu (xorjax/core/devices.py)
+    precision: str = "float32"  # the float type training computes in: float32 | float64 (descent.PRECISIONS)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     init: InitConfig = field(default_factory=InitConfig)
@@ -129,20 +151,32 @@ class Config:
     derivatives: DerivativesConfig = field(default_factory=DerivativesConfig)
     backprop: BackpropConfig = field(default_factory=BackpropConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    landscape: LandscapeConfig = field(default_factory=LandscapeConfig)
 
 
 # The settings each experiment reads: a key, or a section and everything below it. A command line that sets
 # one the chosen experiment does not read is refused (xorjax/command_line.py), so no setting does nothing.
 EVERY = ("experiment", "cache", "device", "logger")
-TRAINING = ("seed", "steps", "loss", "batch", "grad", "log_every", "model", "optimizer", "init")
-SWEEPING = TRAINING + ("sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.chunk", "sweep.stop_sse", "sweep.resume")
+TRAINING = ("seed", "steps", "loss", "batch", "grad", "log_every", "precision", "model", "optimizer", "init")
+SWEEPING = TRAINING + (
+    "sweep.seeds",
+    "sweep.lrs",
+    "sweep.init_scales",
+    "sweep.chunk",
+    "sweep.stop_sse",
+    "sweep.resume",
+    "sweep.parts",
+    "sweep.part",
+)
 READS = {
     "train": TRAINING,
     "logistic": TRAINING,
     "sweep": SWEEPING,
     "rhw1986": SWEEPING,
     "basin": TRAINING + ("sweep.basin", "sweep.chunk"),
-    "handcrafted": ("handcrafted", "init.name", "init.path", "model.activation", "loss"),
+    "landscape": TRAINING
+    + ("sweep.seeds", "sweep.lrs", "sweep.init_scales", "sweep.chunk", "sweep.stop_sse", "landscape"),
+    "handcrafted": ("handcrafted", "init.name", "init.path", "model.activation", "loss", "precision"),
     "derivatives": ("derivatives",),
     "backprop": ("backprop", "model.activation", "loss"),
     # the lecture's own net (2-2-1) and sweep size; the rest as its train and sweep sections read them
@@ -154,6 +188,7 @@ READS = {
         "batch",
         "grad",
         "log_every",
+        "precision",
         "model.activation",
         "optimizer",
         "init",
@@ -196,6 +231,7 @@ CHOICES = {
     "init.name": model.INITS,
     "grad": descent.GRADS,
     "device": devices.DEVICES,
+    "precision": descent.PRECISIONS,
     "derivatives.table": differences.BY_KEY,
 }
 
@@ -233,6 +269,7 @@ def validate(cfg: Config) -> Config:
         raise XorjaxError("init=file needs init.path=<a weights.json>")
     _validate_lecture(cfg)
     _validate_sweep(cfg)
+    _validate_landscape(cfg)
     return cfg
 
 
@@ -284,9 +321,31 @@ def _validate_sweep(cfg: Config) -> None:
                 f"sweep.stop_sse={sw.stop_sse} is not allowed with loss={cfg.loss}: the stop "
                 "criterion is a sum of squared errors, so it needs loss=sse"
             )
+    if sw.parts < 1:
+        raise XorjaxError(f"sweep.parts={sw.parts} is not allowed: must be an integer >= 1")
+    if not 0 <= sw.part < sw.parts:
+        raise XorjaxError(f"sweep.part={sw.part} is not allowed: must be in 0..{sw.parts - 1} (sweep.parts={sw.parts})")
+    starts = sw.seeds * len(sw.lrs or [cfg.optimizer.lr]) * len(sw.init_scales or [None])
+    if sw.parts > starts:
+        raise XorjaxError(
+            f"sweep.parts={sw.parts} is not allowed: must be at most the sweep's {starts} starts "
+            "(sweep.seeds x learning rates x init scales), so that no part is empty"
+        )
     if sw.basin.size < 2:
         raise XorjaxError(f"sweep.basin.size={sw.basin.size} is not allowed: must be an integer >= 2")
     _positive("sweep.basin.span", sw.basin.span)
+
+
+def _validate_landscape(cfg: Config) -> None:
+    ls = cfg.landscape
+    if ls.seeds is not None and not ls.seeds:
+        raise XorjaxError("landscape.seeds=[] is not allowed: give a non-empty list of seeds, e.g. [4,5,8], or null")
+    if ls.max_starts < 1:
+        raise XorjaxError(f"landscape.max_starts={ls.max_starts} is not allowed: must be an integer >= 1")
+    if ls.more_steps is not None and ls.more_steps < 1:
+        raise XorjaxError(f"landscape.more_steps={ls.more_steps} is not allowed: must be an integer >= 1 (or null)")
+    for key in ("kick", "span", "eig_tol", "grad_tol", "growth_tol"):
+        _positive(f"landscape.{key}", getattr(ls, key))
 
 
 def train_spec(cfg: Config) -> descent.Spec:

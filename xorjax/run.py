@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import jax
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
@@ -158,7 +159,11 @@ def _app(cfg) -> None:
             _enable_compilation_cache()
         # A submitit job's cpus_per_task is its share of the machine (SLURM enforces it, submitit_local not).
         cores = HydraConfig.get().launcher.get("cpus_per_task")
-        with devices.use(s.device, many_starts=name in devices.MANY_STARTS, cores=cores):
+        # precision=float64 needs JAX's 64-bit mode; switched on for this job only (a multirun's next job may not)
+        with (
+            devices.use(s.device, many_starts=name in devices.MANY_STARTS, cores=cores),
+            jax.enable_x64(s.precision == "float64"),
+        ):
             experiment(name).run(s, out)
     except KeyboardInterrupt as e:
         if not e.args:

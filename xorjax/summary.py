@@ -1,4 +1,5 @@
-"""One summary of a multirun: ``python -m xorjax.summary <multirun folder>``.
+"""One summary of a multirun: ``python -m xorjax.summary <multirun folder>``; and the parts of split sweeps
+merged: ``python -m xorjax.summary --merge [--partial] <folder> [<folder> ...]``.
 
 Reads every job's results below the folder: a sweep's ``atlas.json`` (a row per setting it trained) or a
 run's ``metrics.json`` (a row per run: its overrides, status, final cost, accuracy, the step it solved at).
@@ -7,6 +8,11 @@ Jobs that failed or were killed simply have neither. Writes ``summary.csv``, ``s
 costs, coloured by status (``summary_runs.png`` when a multirun has both).
 The multirun callback (``xorjax.callbacks``) calls ``build`` after every job, so the summary is there even
 when a later job fails; this command rebuilds it at any time.
+
+A sweep split into parts (``sweep.parts=N sweep.part=K``) is merged once all its parts are finished: ``merge``
+finds the parts below the folders, groups them by their settings but ``sweep.part``, and writes each whole sweep
+into ``merged/<n>/`` (n = 0, 1, ... in the order found) with the sweep's own writer; a part that is missing or
+unfinished is named in one line with the command that runs or finishes it.
 """
 
 import csv
@@ -14,6 +20,7 @@ import io as _io
 import json
 import math
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -23,17 +30,25 @@ from xorjax.output import io
 
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
 FIXED = ("model.hidden", "sweep.lrs", "hydra", "experiment")  # overrides shown as the table's own columns
+MERGED = "merged"  # <folder>/merged/<n>/: a split sweep, merged from its parts
+MERGED_FROM = "merged.json"  # in it: the parts' folders, the parts missing, the parts' shared overrides
 
 
 def _overrides(job: Path, fixed=FIXED) -> list[str]:
-    """The job's command-line overrides (Hydra keeps them in .hydra/overrides.yaml), except ``fixed``."""
+    """The job's command-line overrides (Hydra keeps them in .hydra/overrides.yaml; a merged sweep's are its
+    parts' but ``sweep.part``), except ``fixed``."""
     path = job / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return []
-    from omegaconf import OmegaConf  # Hydra's own reader of its files
+    if path.is_file():
+        from omegaconf import OmegaConf  # Hydra's own reader of its files
 
-    lines = list(OmegaConf.load(path) or [])
-    return [o for o in lines if not o.split("=")[0].lstrip("+~").startswith(("hydra",) + tuple(fixed))]
+        lines = list(OmegaConf.load(path) or [])
+    else:
+        lines = (_read(job / MERGED_FROM) or {}).get("overrides", [])
+    return [o for o in lines if not _key(o).startswith(("hydra",) + tuple(fixed))]
+
+
+def _key(override: str) -> str:
+    return override.split("=")[0].lstrip("+~")
 
 
 def _read(path: Path) -> dict | None:
@@ -96,6 +111,7 @@ def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
                 "top_class": top,
                 "overrides": extra,
                 "settings": atlas.get("settings", ""),
+                "part": f"{atlas['part']['part']} of {atlas['part']['of_parts']}" if "part" in atlas else "",
             }
         )
     return rows
@@ -197,8 +213,8 @@ def build(root) -> list[dict]:
     io.write_atomic(root / "summary.csv", buf.getvalue())  # atomic: a reader never sees half a file
     io.write_atomic(root / "summary.md", markdown(rows, missing))
     sweeps, runs = [r for r in rows if r["kind"] == "sweep"], [r for r in rows if r["kind"] == "run"]
-    if sweeps:
-        heatmap(root / "summary.png", sweeps)
+    if sweeps:  # parts only where no whole or merged sweep is there to show
+        heatmap(root / "summary.png", [r for r in sweeps if not r["part"]] or sweeps)
     if runs:
         from xorjax.output.plots import jobs
 
@@ -234,13 +250,161 @@ def heatmap(path: Path, rows: list[dict]) -> None:
     pictures.heatmap(path, labels, [f"{lr:g}" for lr in lrs], values, "Success rate: hidden x learning rate")
 
 
+def find_parts(folders: list[Path]) -> list[dict]:
+    """Every part of a split sweep below ``folders``, in the order found (by job number): its ``folder``, its
+    ``settings`` (the sweep's ``fingerprint``) and whether it is ``finished`` (it has part.json; else only its
+    chunks: still running, or stopped)."""
+    from xorjax.experiments import sweep
+
+    found = []
+    for root in folders:
+        runs = {p.parent for p in root.rglob(sweep.PART)}
+        runs |= {p.parent.parent for p in root.rglob(f"{sweep.CHUNKS}/{sweep.SETTINGS}")}
+        for run in sorted(runs, key=lambda p: [_numbered(s) for s in p.relative_to(root).parts]):
+            record = _read(run / sweep.PART)
+            settings = record["settings"] if record else _read(run / sweep.CHUNKS / sweep.SETTINGS)
+            if settings and settings.get("sweep.parts", 1) > 1:
+                found.append({"folder": run.resolve(), "settings": settings, "finished": record is not None})
+    return found
+
+
+def _numbered(name: str) -> tuple:
+    """A folder name as its job number first: job 10 after job 9."""
+    number = re.match(r"\d+", name)
+    return (int(number[0]) if number else -1, name)
+
+
+def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[str]]:
+    """Merges every split sweep found below ``folders`` whose parts are all finished (with ``partial``: every one
+    with a finished part) into ``<into>/merged/<n>/`` (``into``: the first folder), n = 0, 1, ... in the order
+    found; a sweep merged already from the same part files is left as it is. Returns the merged sweeps' folders,
+    and a line for each part missing or unfinished, with the command that runs or finishes it."""
+    from xorjax.experiments import sweep
+
+    folders = [Path(f) for f in folders]
+    into = Path(into or folders[0]) / MERGED
+    sweeps = {}
+    for part in find_parts(folders):
+        sweeps.setdefault(sweep.merge_key(part["settings"]), []).append(part)
+    merged, problems = [], []
+    for n, found in enumerate(sweeps.values()):
+        out = into / str(n)
+        done = {}
+        for p in found:
+            if p["finished"]:
+                done.setdefault(p["settings"]["sweep.part"], p["folder"])
+        lacking = [k for k in range(found[0]["settings"]["sweep.parts"]) if k not in done]
+        shared = _shared(found)
+        problems += [_lacking(out, k, found, shared) for k in lacking]
+        if not done or (lacking and not partial):
+            continue  # nothing is merged from half a sweep unless asked
+        sources = [str(done[k]) for k in sorted(done)]
+        if not _merged_already(out, sources):
+            pieces = [sweep.load_part(done[k]) for k in sorted(done)]
+            out.mkdir(parents=True, exist_ok=True)
+            sweep.finish_parts(_config(pieces[0][0]["config"]), pieces, out)
+            record = {"parts": sources, "missing": lacking, "overrides": shared}
+            io.write_json(out / MERGED_FROM, record)  # last: a merge with this file is complete
+        merged.append(out)
+    return merged, problems
+
+
+def _merged_already(out: Path, sources: list[str]) -> bool:
+    """Whether ``out`` holds the merge of exactly these parts, written after each of them."""
+    from xorjax.experiments import sweep
+
+    record = _read(out / MERGED_FROM)
+    if record is None or record["parts"] != sources:
+        return False
+    written = (out / MERGED_FROM).stat().st_mtime_ns
+    return all((Path(s) / sweep.PART).stat().st_mtime_ns <= written for s in sources)
+
+
+def _lacking(where: Path, k: int, found: list[dict], shared: list[str]) -> str:
+    """One line: part ``k`` of a split sweep is missing (or unfinished), and the command that runs (finishes) it;
+    ``shared``: the overrides of its parts but ``sweep.part``."""
+    from xorjax.core import parts
+    from xorjax.experiments import sweep
+
+    settings = found[0]["settings"]
+    of = settings["sweep.parts"]
+    lo, hi = parts.block(sweep.size(settings), of, k)
+    what = f"{where}: part {k} of {of} (starts {lo}..{hi - 1})"
+    stopped = [p["folder"] for p in found if p["settings"]["sweep.part"] == k]  # none of them finished
+    if stopped:
+        overrides = _overrides(stopped[0], []) or shared + [f"sweep.part={k}"]
+        return (
+            f"{what} is unfinished in {stopped[0]}; finish it with: {_command(overrides, 'sweep.resume', stopped[0])}"
+        )
+    return f"{what} is missing; run it with: {_command(shared, 'sweep.part', k)}"
+
+
+def _shared(found: list[dict]) -> list[str]:
+    """The command-line overrides of a split sweep's parts (those of the first part that has them) but
+    ``sweep.part`` and ``sweep.resume``; from its settings where no part has its .hydra folder (copied without)."""
+    for p in found:
+        overrides = _overrides(p["folder"], [])
+        if overrides:
+            break
+    else:  # every setting that decides a result, as overrides (experiment=rhw1986 is this sweep plus its report)
+        overrides = ["experiment=sweep"] + [
+            f"{k}={v if isinstance(v, str) else json.dumps(v, separators=(',', ':'))}"
+            for k, v in found[0]["settings"].items()
+        ]
+    return [o for o in overrides if _key(o) not in ("sweep.part", "sweep.resume")]
+
+
+def _command(overrides: list[str], key: str, value) -> str:
+    return "python -m xorjax.run " + shlex.join([o for o in overrides if _key(o) != key] + [f"{key}={value}"])
+
+
+def _config(saved: dict):
+    """A part's ``Config`` from its part.json (``dataclasses.asdict``), through the schema as Hydra reads it."""
+    from omegaconf import OmegaConf
+
+    from xorjax.config import Config
+
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), saved))
+
+
+USAGE = (
+    "usage: python -m xorjax.summary <multirun folder>   (e.g. outputs/multirun/DATE/TIME_sweep)\n"
+    "       python -m xorjax.summary --merge [--partial] <folder> [<folder> ...]   (the parts of split sweeps)"
+)
+
+
+def main_merge(args: list[str]) -> None:
+    """``--merge [--partial] FOLDER ...``: the split sweeps below the folders, merged into FOLDER/merged/<n>."""
+    from xorjax.experiments import sweep
+
+    partial = "--partial" in args
+    folders = [Path(a) for a in args if a != "--partial"]
+    if not folders or any(str(f).startswith("-") for f in folders):
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
+    for f in folders:
+        if not f.is_dir():
+            print(f"xorjax: {f}: no such folder", file=sys.stderr)
+            sys.exit(2)
+    merged, problems = merge(folders, partial=partial)
+    for line in problems:
+        print(f"xorjax: {line}", file=sys.stderr)
+    if not merged and not problems:
+        names = " ".join(map(str, folders))
+        print(f"xorjax: {names}: no part of a split sweep (sweep.parts=N) is below it", file=sys.stderr)
+    for out in merged:
+        atlas = json.loads((out / "atlas.json").read_text())
+        print("\n".join([f"{out}:", *sweep.scope(atlas), sweep.outcome_table(atlas["configs"])]))
+    if not merged or (problems and not partial):
+        sys.exit(2)
+
+
 def main(argv=None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--merge"]:
+        return main_merge(args[1:])
     if len(args) != 1 or args[0].startswith("-"):
-        print(
-            "usage: python -m xorjax.summary <multirun folder>   (e.g. outputs/multirun/DATE/TIME_sweep)",
-            file=sys.stderr,
-        )
+        print(USAGE, file=sys.stderr)
         sys.exit(2)
     root = Path(args[0])
     if not root.is_dir():

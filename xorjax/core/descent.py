@@ -16,6 +16,10 @@ import optax
 from xorjax.core import data, manual_grad, model
 
 BATCHES = ("full", "online")
+# The float type a run trains in (``precision=``). Initial weights are drawn in float32 either way and then
+# converted, so that seed i is the same start in both and only the arithmetic of training differs. float64
+# needs JAX's 64-bit mode, which the entry point switches on for that run only (``jax.enable_x64``).
+PRECISIONS = {"float32": np.float32, "float64": np.float64}
 GRADS = ("auto", "manual")  # jax.grad, or the chain rule written out in ``backprop``
 
 
@@ -186,6 +190,12 @@ STATUS_MEANING = {
 }
 
 
+def late_record(records: int) -> int:
+    """The record nearest 90% of the run: where "the last tenth of the run" begins for the status rules and
+    for the weights' growth (``landscape``)."""
+    return round(0.9 * (records - 1))
+
+
 def status(trained: Trained, Y=None) -> jax.Array:
     """Index into STATUSES for every start (the rules above); ``Y`` defaults to XOR's targets."""
     Y = jnp.asarray(data.Y if Y is None else Y)
@@ -196,8 +206,7 @@ def status(trained: Trained, Y=None) -> jax.Array:
     n_right, n_half = jnp.sum(right, axis=0), jnp.sum(half, axis=0)
     # The three patterns that are not right share one value: their spread (max - min) is small.
     spread = jnp.max(jnp.where(right, -jnp.inf, yhat), axis=0) - jnp.min(jnp.where(right, jnp.inf, yhat), axis=0)
-    records = trained.loss.shape[0]
-    late = trained.loss[round(0.9 * (records - 1))]  # the recorded cost nearest 90% of the run
+    late = trained.loss[late_record(trained.loss.shape[0])]
     improving = trained.final_loss < (1 - STILL_IMPROVING) * late
     diverged = ~trained.finite | (trained.final_loss > DIVERGED_RATIO * trained.loss[0])
     solved = trained.final_accuracy == 1.0 if trained.stopped_at is None else trained.stopped_at >= 0
@@ -246,13 +255,19 @@ def _init_starts(seeds, hidden, init, scale):
     return {k: jnp.moveaxis(v, 0, -1) for k, v in params.items()}
 
 
-def init_starts(seeds, hidden, init: str = "normal", scale=1.0) -> dict:
-    """Parameters for many starts, start axis last: start ``i`` is ``model.init_params(PRNGKey(seeds[i]))``.
+def init_starts(seeds, hidden, init: str = "normal", scale=1.0, precision: str = "float32") -> dict:
+    """Parameters for many starts, start axis last: start ``i`` is ``model.init_params(PRNGKey(seeds[i]))``,
+    in ``precision`` (drawn in float32 either way, see ``PRECISIONS``).
 
     ``scale`` is one number or one per start (a sweep over ``sweep.init_scales``)."""
     seeds = jnp.asarray(seeds)
     scale = jnp.broadcast_to(jnp.asarray(scale, jnp.float32), seeds.shape)
-    return _init_starts(seeds, tuple(hidden), init, scale)
+    return in_precision(_init_starts(seeds, tuple(hidden), init, scale), precision)
+
+
+def in_precision(params: dict, precision: str) -> dict:
+    """``params`` converted to ``precision`` (float64 only inside ``jax.enable_x64``)."""
+    return {k: jnp.asarray(v, PRECISIONS[precision]) for k, v in params.items()}
 
 
 # XLA on CPU vectorises 256 bits wide unless told otherwise; on chips with AVX-512 the elementwise step over
@@ -263,8 +278,8 @@ COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
 def train_starts_uncompiled(params, lrs, X, Y, spec: Spec):
     """``train_starts`` before it is compiled, for a caller that compiles it into a bigger program (the
     sweep engine: compiler options may only be given to the outermost jit)."""
-    dtype = jax.tree.leaves(params)[0].dtype  # float64 params (tests) train in float64
-    lrs = jnp.asarray(lrs, dtype)
+    dtype = jax.tree.leaves(params)[0].dtype  # float64 params train in float64 (precision=float64)
+    lrs, X, Y = jnp.asarray(lrs, dtype), jnp.asarray(X, dtype), jnp.asarray(Y, dtype)
     if "matrix" in model.layouts(model.hidden_of(params)) and lrs.shape[0] > 1:
         # XLA sums a matrix product in another order for a batch of starts than for one start (measured:
         # 2-100-1 and 2-10-10-10-1 differ in the last bits), so matrix nets train one start at a time, each

@@ -26,7 +26,7 @@ from xorjax.errors import XorjaxError
 
 DEVICES = ("auto", "cpu", "gpu")
 # Experiments that train thousands of starts in one compiled call: worth an accelerator under device=auto.
-MANY_STARTS = frozenset({"sweep", "rhw1986", "basin"})
+MANY_STARTS = frozenset({"sweep", "rhw1986", "basin", "landscape"})
 
 NO_GPU = "device=gpu is not allowed: {}"
 

@@ -46,30 +46,44 @@ class Starts(NamedTuple):
     final_loss: np.ndarray  # float32 (NaN if diverged)
     keys: np.ndarray | None  # (N, H + 1) atlas keys (one hidden layer only)
     firsts: dict  # {(group, key row): (start index, weights)} for solved starts
+    # With ``run_starts(..., finals=True)``: every start's final parameters, and those recorded nearest 90% of
+    # the run (``descent.late_record``), {"W1": (in, out, N), ...}: where each start ended, and how it got there.
+    final: dict | None = None
+    late: dict | None = None
 
 
-def _out_specs(hidden):
-    """Final weights keep the start axis last: W (in, out, N) and b (out, N)."""
+def _out_specs(hidden, late: bool):
+    """Final (and late) weights keep the start axis last: W (in, out, N) and b (out, N)."""
     specs = {k: P(*([None] * len(shape)), "d") for k, shape in model.param_shapes(hidden).items()}
-    return specs, P("d"), P("d"), P("d"), P("d")
+    return specs, (specs if late else {}), P("d"), P("d"), P("d"), P("d")
 
 
 @lru_cache(maxsize=32)
 def compile_chunk(init: Callable, hidden, spec: descent.Spec, devices: tuple):
     """One compiled call: ``init(inputs)`` builds the chunk's starts, then the training of a single run
-    (``descent.train_starts``), then each start's outcome; split over ``devices`` along the start axis."""
+    (``descent.train_starts``), then each start's outcome; split over ``devices`` along the start axis. With
+    ``spec.record_weights``, the weights recorded nearest 90% of the run come back too (else ``{}``)."""
 
     def body(inputs, lrs, X, Y):
         params = init(inputs)
         final, trained = descent.train_starts_uncompiled(params, lrs, X, Y, spec)
         stopped = trained.stopped_at if trained.stopped_at is not None else trained.solved_at
-        return final, descent.status(trained, Y).astype(jnp.int8), trained.solved_at, stopped, trained.final_loss
+        late = {}
+        if spec.record_weights:
+            at = descent.late_record(trained.loss.shape[0])
+            late = {k: v[at] for k, v in trained.weights.items()}
+        status = descent.status(trained, Y).astype(jnp.int8)
+        return final, late, status, trained.solved_at, stopped, trained.final_loss
 
     mesh = Mesh(np.asarray(devices), ("d",))
     # check_vma off: the carried start arrays of a single run's scan are created inside the body.
     return jax.jit(
         jax.shard_map(
-            body, mesh=mesh, in_specs=(P("d"), P("d"), P(), P()), out_specs=_out_specs(hidden), check_vma=False
+            body,
+            mesh=mesh,
+            in_specs=(P("d"), P("d"), P(), P()),
+            out_specs=_out_specs(hidden, spec.record_weights),
+            check_vma=False,
         ),
         compiler_options=descent.COMPILER_OPTIONS,
     )  # as a single run's, so start i is that run
@@ -84,11 +98,11 @@ class ChunkStore(Protocol):
     def save(self, lo: int, hi: int, arrays: dict) -> None: ...
 
 
-def plan(n: int, size: int, finished: dict[int, int]) -> list[tuple[int, int, bool]]:
-    """The chunks [lo, hi) that cover starts 0..n-1, each with whether it is finished already: finished chunks
+def plan(n: int, size: int, finished: dict[int, int], first: int = 0) -> list[tuple[int, int, bool]]:
+    """The chunks [lo, hi) that cover starts first..n-1, each with whether it is finished already: finished chunks
     as they are, the gaps between them cut into pieces of at most ``size``. So a sweep resumed with another
     chunk size or on another number of devices still reuses every finished chunk."""
-    out, lo, firsts = [], 0, sorted(finished)
+    out, lo, firsts = [], first, sorted(finished)
     while lo < n:
         if lo in finished and lo < finished[lo] <= n:
             out.append((lo, finished[lo], True))
@@ -109,8 +123,9 @@ class Grid:
     def __init__(self, first_seed: int, seeds: int, lrs, scales):
         self.first_seed, self.seeds = first_seed, seeds
         self.cells = [(float(lr), float(s)) for lr in lrs for s in scales]
-        self.lrs = np.asarray([c[0] for c in self.cells], np.float32)
-        self.scales = np.asarray([c[1] for c in self.cells], np.float32)
+        # float64, so that precision=float64 trains at lr 0.1 itself; float32 runs round them as a single run does
+        self.lrs = np.asarray([c[0] for c in self.cells], np.float64)
+        self.scales = np.asarray([c[1] for c in self.cells], np.float64)
 
     def __len__(self) -> int:
         return len(self.cells) * self.seeds
@@ -138,10 +153,11 @@ def run_starts(
     desc: str = "sweep",
     show: bool | None = None,
     store: ChunkStore | None = None,
+    finals: bool = False,
 ) -> Starts:
     """Trains ``len(lrs)`` starts; ``inputs`` holds per-start arrays (start axis first) that ``init``
     (traced inside the compiled call) turns into parameters with the start axis last. Returns every start's
-    outcome (for a sweep too large to keep them, ``run_grid``)."""
+    outcome (for a sweep too large to keep them, ``run_grid``), with ``finals`` its final and late weights."""
     n = len(lrs)
     group = np.zeros(n, np.int64) if group is None else group
     one_layer = len(hidden) == 1
@@ -153,6 +169,12 @@ def run_starts(
         np.empty((n, hidden[0] + 1), np.int64) if one_layer else None,
         {},
     )
+    if finals:
+        spec = spec._replace(record_weights=True)
+        shapes = model.param_shapes(hidden)
+        out = out._replace(
+            **{w: {k: np.empty((*s, n), np.float64) for k, s in shapes.items()} for w in ("final", "late")}
+        )
 
     def part(lo, hi):
         return {k: v[lo:hi] for k, v in inputs.items()}, lrs[lo:hi], group[lo:hi]
@@ -161,6 +183,9 @@ def run_starts(
         for k in ("status", "solved_at", "stopped_at", "final_loss", "keys"):
             if getattr(out, k) is not None:
                 getattr(out, k)[lo:hi] = arrays[k]
+        for w in ("final", "late") if finals else ():
+            for k, v in getattr(out, w).items():
+                v[..., lo:hi] = arrays[f"{w}_{k}"]
         merge_firsts(out.firsts, arrays, hidden)
 
     train_chunks(
@@ -180,11 +205,14 @@ def run_grid(
     desc: str = "sweep",
     show: bool | None = None,
     store: ChunkStore | None = None,
+    span: tuple[int, int] | None = None,
 ) -> tuple[list[tally.Tally], dict]:
     """Trains the starts of a ``Grid`` keeping only each setting's ``Tally`` and the weights of every family's
     first start (``Starts.firsts``): memory bounded by the chunk and the number of families, whatever the
-    number of starts. The per-start outcomes go to the ``store`` if any."""
+    number of starts. The per-start outcomes go to the ``store`` if any. ``span`` (lo, hi): only starts lo..hi-1,
+    as in the whole grid (one part of a sweep, see ``parts``)."""
     tallies, firsts = [tally.Tally() for _ in starts.cells], {}
+    first, end = span or (0, len(starts))
 
     def keep(lo, hi, arrays, group):
         for g in np.unique(group).tolist():
@@ -199,7 +227,7 @@ def run_grid(
         merge_firsts(firsts, arrays, hidden)
 
     train_chunks(
-        len(starts),
+        end,
         starts.part,
         keep,
         init,
@@ -210,6 +238,7 @@ def run_grid(
         desc=desc,
         show=show,
         store=store,
+        first=first,
     )
     return tallies, firsts
 
@@ -235,8 +264,9 @@ def train_chunks(
     desc: str,
     show: bool | None,
     store: ChunkStore | None,
+    first: int = 0,
 ) -> None:
-    """Trains starts 0..n-1 chunk by chunk; ``part(lo, hi)`` gives the inputs, learning rates and groups of
+    """Trains starts first..n-1 chunk by chunk; ``part(lo, hi)`` gives the inputs, learning rates and groups of
     starts lo..hi-1, ``keep(lo, hi, arrays, group)`` receives each chunk's outcomes, in order.
 
     A chunk's starts are sharded over all local devices; every start is computed by the same elementwise code
@@ -245,10 +275,10 @@ def train_chunks(
     saved to it as soon as it is back on the host."""
     devices = jax.local_devices()
     chunk = per_core(chunk, hidden)
-    size = min(chunk * len(devices), -(-n // len(devices)) * len(devices))  # a multiple of the devices
+    size = min(chunk * len(devices), -(-(n - first) // len(devices)) * len(devices))  # a multiple of the devices
     call = compile_chunk(init, tuple(hidden), spec, tuple(devices))
     one_layer = len(hidden) == 1
-    chunks = plan(n, size, store.finished() if store is not None else {})
+    chunks = plan(n, size, store.finished() if store is not None else {}, first)
 
     def dispatch(lo, hi):
         inputs, lrs, _ = part(lo, hi)
@@ -257,9 +287,11 @@ def train_chunks(
 
     def arrays_of(lo, hi, result, group) -> dict:
         """A trained chunk's per-start outcomes, and the weights of its first start of every family."""
-        final, status, solved_at, stopped_at, final_loss = jax.device_get(result)
+        final, late, status, solved_at, stopped_at, final_loss = jax.device_get(result)
         m = hi - lo
         arrays = {"status": status[:m], "solved_at": solved_at[:m], "final_loss": final_loss[:m]}
+        for w, params in (("final", final), ("late", late)) if late else ():
+            arrays.update({f"{w}_{k}": v[..., :m] for k, v in params.items()})
         if spec.stop_below > 0:
             arrays["stopped_at"] = stopped_at[:m]
         if one_layer:
@@ -270,7 +302,9 @@ def train_chunks(
             arrays["first_rows"] = np.asarray([(g, *key) for g, key in firsts], np.int64).reshape(-1, hidden[0] + 2)
             arrays["first_index"] = np.asarray([i for i, _ in firsts.values()], np.int64)
             for k, shape in model.param_shapes(hidden).items():
-                arrays[f"first_{k}"] = np.asarray([w[k] for _, w in firsts.values()], np.float32).reshape(-1, *shape)
+                arrays[f"first_{k}"] = np.asarray([w[k] for _, w in firsts.values()], final[k].dtype).reshape(
+                    -1, *shape
+                )
         return arrays
 
     def finish(item):
@@ -284,7 +318,7 @@ def train_chunks(
                 store.save(lo, hi, arrays)
         keep(lo, hi, arrays, group)
 
-    with progress.bar(total=n, desc=desc, unit="start", show=show) as advance:
+    with progress.bar(total=n - first, desc=desc, unit="start", show=show) as advance:
         pending = None
         for lo, hi, done in chunks:
             # A chunk to train is queued behind the running one: the cores never wait for the host.
@@ -324,7 +358,13 @@ def remember_firsts(firsts: dict, keys, group, solved, offset: int, final: dict)
 
 
 @lru_cache(maxsize=32)
-def sweep_init(hidden: tuple, init: str):
+def sweep_init(hidden: tuple, init: str, precision: str = "float32"):
     """``init(inputs)`` for seeds x scales: exactly the initialiser of a single run. Cached, so that a
     second sweep of the same model reuses the compiled call."""
-    return lambda inputs: descent.init_starts(inputs["seed"], hidden, init, inputs["scale"])
+    return lambda inputs: descent.init_starts(inputs["seed"], hidden, init, inputs["scale"], precision)
+
+
+@lru_cache(maxsize=8)
+def given_init(precision: str = "float32"):
+    """``init(inputs)`` for starts given as parameters (inputs {"W1": (N, in, out), ...}, start axis first)."""
+    return lambda inputs: descent.in_precision({k: jnp.moveaxis(v, 0, -1) for k, v in inputs.items()}, precision)

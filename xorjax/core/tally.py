@@ -50,6 +50,18 @@ class Tally:
             for key, i, c in zip(map(tuple, uniq.tolist()), np.asarray(index)[idx[first]], counts):
                 self.found.setdefault(key, [0, int(i)])[0] += int(c)
 
+    def merge(self, other: "Tally") -> None:
+        """Adds the starts ``other`` counted (another part of the same sweep, see ``parts``): every count adds
+        up, so the medians of the sum are those of all the starts, and a family's first start is the earlier of
+        the two. The sum is the same in any order."""
+        self.outcomes += other.outcomes
+        self.steps = _plus(self.steps, other.steps)
+        if other.stops is not None:
+            self.stops = _plus(np.zeros(0, np.int64) if self.stops is None else self.stops, other.stops)
+        for key, (c, i) in other.found.items():
+            mine = self.found.setdefault(key, [0, i])
+            mine[0], mine[1] = mine[0] + c, min(mine[1], i)
+
     def statistics(self) -> dict:
         """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to
         the stop criterion), and the count of every outcome."""
@@ -95,6 +107,14 @@ def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     more = np.bincount(values.astype(np.int64), minlength=len(counts))
     more[: len(counts)] += counts
     return more
+
+
+def _plus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two arrays of counts of every value 0, 1, ..., added (the shorter one counts none of the higher values)."""
+    out = np.zeros(max(len(a), len(b)), np.int64)
+    out[: len(a)] += a
+    out[: len(b)] += b
+    return out
 
 
 def _median(counts: np.ndarray) -> float | None:

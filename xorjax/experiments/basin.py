@@ -77,8 +77,9 @@ def run(cfg: Config, out: Path) -> dict:
     (xn, xi), (yn, yi) = parameter(cfg, "x"), parameter(cfg, "y")
     base = base_params(cfg)
     bx, by = float(base[xn][xi]), float(base[yn][yi])
-    xs = np.linspace(bx - b.span, bx + b.span, b.size, dtype=np.float32)
-    ys = np.linspace(by - b.span, by + b.span, b.size, dtype=np.float32)
+    dtype = descent.PRECISIONS[cfg.precision]
+    xs = np.linspace(bx - b.span, bx + b.span, b.size, dtype=dtype)
+    ys = np.linspace(by - b.span, by + b.span, b.size, dtype=dtype)
     gy, gx = np.meshgrid(ys, xs, indexing="ij")  # row = y, column = x
     n = b.size * b.size
     log.info(sweep.describe(cfg))
@@ -90,7 +91,7 @@ def run(cfg: Config, out: Path) -> dict:
     t = time.perf_counter()
     starts = engine.run_starts(
         {"x": gx.ravel(), "y": gy.ravel()},
-        np.full(n, cfg.optimizer.lr, np.float32),
+        np.full(n, cfg.optimizer.lr, dtype),
         grid_init(base, (xn, xi), (yn, yi)),
         tuple(cfg.model.hidden),
         config.train_spec(cfg),
@@ -117,6 +118,7 @@ def run(cfg: Config, out: Path) -> dict:
         "span": b.span,
         "size": b.size,
         "lr": cfg.optimizer.lr,
+        "precision": cfg.precision,
         "settings": sweep.describe(cfg),
         **stats,
         "classes": classes,

@@ -1,14 +1,16 @@
-"""Section 1 of the lecture: the hand-set weights (or yours), every intermediate value, XOR or not."""
+"""Section 1 of the lecture: the hand-set weights (or yours), every intermediate value, XOR or not; and
+playground.html, where the lecture's "can you find another w and b?" is answered by moving the weights."""
 
 import logging
 from pathlib import Path
 
 import numpy as np
 
-from xorjax.config import Config
-from xorjax.core import data, model
+from xorjax.config import LECTURE_WEIGHTS, Config
+from xorjax.core import data, descent, model
 from xorjax.errors import XorjaxError
-from xorjax.output import io, tables
+from xorjax.experiments.lecture import ANOTHER
+from xorjax.output import io, playground, tables
 from xorjax.output.plots import network as pictures
 from xorjax.output.plots import painter
 
@@ -16,14 +18,16 @@ log = logging.getLogger(__name__)
 
 
 def weights(cfg: Config) -> dict:
-    """``init=file`` loads a weights.json (any depth); otherwise ``handcrafted.W1 ... b2`` (2-2-1)."""
+    """``init=file`` loads a weights.json (any depth); otherwise ``handcrafted.W1 ... b2`` (2-2-1). In the run's
+    ``precision``: the forward pass computes in it."""
+    dtype = descent.PRECISIONS[cfg.precision]
     if cfg.init.name == "file":
-        return io.read_weights(cfg.init.path)
+        return {k: v.astype(dtype) for k, v in io.read_weights(cfg.init.path).items()}
     h = cfg.handcrafted
     params = {}
     for k in ("W1", "b1", "W2", "b2"):
         try:
-            params[k] = np.asarray(getattr(h, k), dtype=np.float32)
+            params[k] = np.asarray(getattr(h, k), dtype=dtype)
         except (ValueError, TypeError):
             raise XorjaxError(
                 f"handcrafted.{k}={getattr(h, k)} is not allowed: needs numbers (W as in x out nested lists)"
@@ -40,6 +44,31 @@ def weights(cfg: Config) -> dict:
 
 def check(cfg: Config) -> None:
     weights(cfg)
+
+
+def presets(atlas_json=None) -> list[playground.Preset]:
+    """The playground's presets: the lecture's weights, its other answer (OR + NAND → AND) and, given a sweep's
+    ``atlas.json``, one representative of every class of solutions that sweep found."""
+    return [
+        playground.preset(LECTURE_WEIGHTS, "the lecture's weights"),
+        playground.preset(ANOTHER, "the lecture's other answer"),
+        *(playground.class_presets(atlas_json) if atlas_json is not None else []),
+    ]
+
+
+def playground_section(atlas_json=None) -> str:
+    """The playground as a section of the lecture's page, at the lecture's weights."""
+    return playground.section(LECTURE_WEIGHTS, presets(atlas_json))
+
+
+def write_playground(out: Path, params: dict, activation: str) -> str:
+    """Writes ``out/playground.html`` opened at ``params``; returns the line that gives its link (with the
+    weights in its fragment), or that says why there is none."""
+    if not playground.fits(params, activation):
+        shape = "-".join(str(n) for n in model.layer_sizes(model.hidden_of(params)))
+        return f"(playground.html is for the 2-2-1 sigmoid net, not this {shape} {activation} one: not written)"
+    page = io.write_atomic(out / "playground.html", playground.page(params, presets()))
+    return f"find another w and b in the browser: {page.resolve().as_uri()}#{playground.fragment(params)}"
 
 
 def run(cfg: Config, out: Path) -> dict:
@@ -93,6 +122,7 @@ def show(cfg: Config, out: Path, helpers=None) -> dict:
     }
     io.write_json(out / "metrics.json", metrics)
     io.write_json(out / "weights.json", io.weights_to_json(params))
+    log.info("\n" + write_playground(out, params, cfg.model.activation))
     if cfg.logger.plots:  # the decision surface and the hidden space of these weights
         for note in pictures.draw_run(out, params, cfg.model.activation, painter=helpers)[1]:
             log.info(note)

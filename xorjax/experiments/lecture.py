@@ -136,7 +136,8 @@ def another(cfg: Config, sub: Path, rel: str):
         rel,
         ANOTHER,
         "The lecture asks: *can you find another w and b for XOR?* Here is one: XOR is also OR and "
-        "not AND, i.e. AND(OR, NAND).",
+        "not AND, i.e. AND(OR, NAND). Find your own by moving the weights at the [end of this page]"
+        "(#xj-playground) (in lecture.html).",
     )
 
 
@@ -285,6 +286,29 @@ def how_often(cfg: Config, sub: Path, rel: str):
     return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes}
 
 
+def when_it_fails(cfg: Config, sub: Path, rel: str):
+    from xorjax.experiments import landscape
+
+    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": SWEEP_STARTS})
+    result = landscape.run(cfg, sub)
+    n = len(result["starts"])
+    md = (
+        f"Why do the other starts fail? The {n} starts of the sweep above that did not solve XOR, each looked at "
+        "where training left it: the gradient and the Hessian's eigenvalues of the cost there, in float64, and "
+        "whether the weights were still growing (`experiment=landscape`).\n\n"
+        f"**{landscape.finding(result)}**\n\n"
+        + tables.markdown(["status", *landscape.curvature.KINDS, "total"], landscape.kind_rows(result))
+        + "\n\n"
+        + "\n".join(f"- **{k}**: {landscape.curvature.KIND_MEANING[k]}" for k in landscape.curvature.KINDS)
+        + "\n\n"
+        + tables.markdown(landscape.ESCAPE_HEADER, landscape.escape_rows(result))
+        + f"\n\nBoth escapes train {result['settings']['more_steps']} more steps: from where the start stopped, or "
+        f"after a kick of length {result['settings']['kick']:g} along the most negative eigenvector. "
+        f"Every start's numbers and weights: `{rel}/landscape.json`.\n\n" + _pictures(sub, rel, ["landscape"])
+    )
+    return md, {"analysed": n, "counts": result["counts"]}
+
+
 SECTIONS = [
     ("1_handcrafted", "1. XOR with hand-set weights", hand_set),
     ("2_another", "2. Another w and b", another),
@@ -293,6 +317,7 @@ SECTIONS = [
     ("5_backprop", "5. Back-propagation on a graph", backprop),
     ("6_train", "6. The network learns XOR", learning),
     ("7_how_often", "7. How often does it learn? A small sweep", how_often),
+    ("8_when_it_fails", "8. When gradient descent fails", when_it_fails),
 ]
 
 
@@ -327,7 +352,10 @@ def run(cfg: Config, out: Path) -> dict:
         f"TensorBoard for every training run above: `tensorboard --logdir {out}`.*\n"
     )
     io.write_atomic(out / "lecture.md", "\n".join(parts))
-    page = html_page.write(out / "lecture.md", "XOR with deep learning: the whole lecture")
+    from xorjax.experiments import handcrafted  # its playground, with a preset for each class the sweep found
+
+    playground = handcrafted.playground_section(next(iter(sorted(out.glob("*/atlas.json"))), None))
+    page = html_page.write(out / "lecture.md", "XOR with deep learning: the whole lecture", extra=playground)
     summary = {"seconds": round(seconds, 2), "failed": failed, "sections": results}
     io.write_json(out / "lecture.json", summary)
     log.info(

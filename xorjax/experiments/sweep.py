@@ -11,6 +11,11 @@ Every finished chunk of starts is kept in ``chunks/`` (its per-start outcomes, s
 stopped part way (Ctrl-C, SIGKILL, a lost job) is finished by the same command plus
 ``sweep.resume=<its run folder>``: the finished chunks are read back, never trained again, and the results
 are written into that folder, exactly those of a sweep never stopped.
+
+One sweep can be split over many jobs (``sweep.parts=N sweep.part=K``, see ``core/parts.py``): a part trains one
+block of the starts and leaves, besides its own atlas, ``tallies.npz`` and ``part.json``, all that a merge needs;
+``finish_parts`` writes the whole sweep's files from them (``python -m xorjax.summary --merge``, or the multirun
+callback), exactly those of the sweep run in one job.
 """
 
 import dataclasses
@@ -25,7 +30,7 @@ import numpy as np
 
 from xorjax import config
 from xorjax.config import Config
-from xorjax.core import descent, devices, engine, tally
+from xorjax.core import descent, devices, engine, parts, tally
 from xorjax.errors import XorjaxError
 from xorjax.output import io, tables
 
@@ -52,6 +57,7 @@ SETTINGS = "settings.json"
 # What decides a start's outcome; the rest (chunk size, devices, logging, the folder) may change on resume.
 RESULT_KEYS = (
     "seed",
+    "precision",
     "steps",
     "loss",
     "batch",
@@ -64,6 +70,8 @@ RESULT_KEYS = (
     "sweep.lrs",
     "sweep.init_scales",
     "sweep.stop_sse",
+    "sweep.parts",  # a part resumes as that part only; the merge groups parts by the rest (``merge_key``)
+    "sweep.part",
 )
 
 
@@ -133,12 +141,24 @@ def init_scale(cfg: Config) -> float:
     return cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
 
 
+def axes(cfg: Config) -> tuple[list[float], list[float]]:
+    """The sweep's learning rates and init scales (by default the optimizer's lr, the init's own scale)."""
+    return list(cfg.sweep.lrs or [cfg.optimizer.lr]), list(cfg.sweep.init_scales or [init_scale(cfg)])
+
+
+def grid(cfg: Config) -> engine.Grid:
+    """The sweep's starts: ``sweep.seeds`` seeds for every learning rate x init scale, whichever part trains them."""
+    return engine.Grid(cfg.seed, cfg.sweep.seeds, *axes(cfg))
+
+
 def describe(cfg: Config) -> str:
     init = {"normal": "N(0, s^2)", "uniform": "U(-s, s)"}.get(cfg.init.name, cfg.init.name)
     return (
         f"net 2-{'-'.join(map(str, cfg.model.hidden))}{'-' if cfg.model.hidden else ''}1 "
         f"{cfg.model.activation} | {cfg.optimizer.name} | {cfg.loss} | {cfg.batch} batch | {cfg.steps} steps"
-        f" | init {init}" + (f" | stop at SSE < {cfg.sweep.stop_sse}" if cfg.sweep.stop_sse else "")
+        f" | init {init}"
+        + (f" | stop at SSE < {cfg.sweep.stop_sse}" if cfg.sweep.stop_sse else "")
+        + (f" | {cfg.precision}" if cfg.precision != "float32" else "")
     )
 
 
@@ -146,7 +166,7 @@ def replay(cfg: Config, lr: float, scale: float) -> str:
     """The command that trains one start of this setting alone (add seed=<its seed>)."""
     scale_key = "init.stddev" if cfg.init.name == "normal" else "init.limit"
     hidden = "[" + ",".join(map(str, cfg.model.hidden)) + "]"
-    parts = [
+    overrides = [
         f"model.hidden={hidden}",
         f"model.activation={cfg.model.activation}",
         f"loss={cfg.loss}",
@@ -158,10 +178,12 @@ def replay(cfg: Config, lr: float, scale: float) -> str:
         f"steps={cfg.steps}",
     ]
     if cfg.optimizer.name == "momentum":
-        parts.append(f"optimizer.momentum={cfg.optimizer.momentum:g}")
+        overrides.append(f"optimizer.momentum={cfg.optimizer.momentum:g}")
     if cfg.sweep.stop_sse is not None:
-        parts.append(f"sweep.stop_sse={cfg.sweep.stop_sse:g}")
-    return "python -m xorjax.run " + " ".join(parts) + " seed=<seed>"
+        overrides.append(f"sweep.stop_sse={cfg.sweep.stop_sse:g}")
+    if cfg.precision != "float32":
+        overrides.append(f"precision={cfg.precision}")
+    return "python -m xorjax.run " + " ".join(overrides) + " seed=<seed>"
 
 
 def train_all(cfg: Config, out: Path):
@@ -169,25 +191,29 @@ def train_all(cfg: Config, out: Path):
     returns the starts (a ``engine.Grid``), each setting's ``tally.Tally``, the weights of every family's first
     start and the timing. Nothing is kept per start in memory, so 10,000,000 starts fit as well as 1,000."""
     cores = len(jax.local_devices())  # run.py has already given this job its share of the cores
-    lrs = list(cfg.sweep.lrs or [cfg.optimizer.lr])
-    scales = list(cfg.sweep.init_scales or [init_scale(cfg)])
-    starts = engine.Grid(cfg.seed, cfg.sweep.seeds, lrs, scales)
+    lrs, scales = axes(cfg)
+    starts = grid(cfg)
     n = len(starts)
+    lo, hi = parts.block(n, cfg.sweep.parts, cfg.sweep.part)
     log.info(describe(cfg))
     log.info(
         f"{cfg.sweep.seeds} seeds ({cfg.seed}..{cfg.seed + cfg.sweep.seeds - 1}) x lr {lrs} x init scale "
         f"{scales} = {n} starts, on {cores} core(s) in chunks of {engine.per_core(cfg.sweep.chunk, cfg.model.hidden)} "
         "per core"
     )
+    if cfg.sweep.parts > 1:
+        log.info(f"part {cfg.sweep.part} of {cfg.sweep.parts}: this job trains starts {lo}..{hi - 1}")
     store = ChunkFiles(out / CHUNKS)
     io.write_json(store.folder / SETTINGS, fingerprint(cfg))  # first, so that even a sweep stopped at once resumes
-    done = sum(hi - lo for lo, hi in store.finished().items())
+    done = sum(end - first for first, end in store.finished().items())
     if done:
-        log.info(f"resuming: {done} of {n} starts were finished in {len(store.finished())} chunk(s) of {store.folder}")
+        log.info(
+            f"resuming: {done} of {hi - lo} starts were finished in {len(store.finished())} chunk(s) of {store.folder}"
+        )
     t = time.perf_counter()
     tallies, firsts = engine.run_grid(
         starts,
-        engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name),
+        engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),
         tuple(cfg.model.hidden),
         config.train_spec(cfg),
         activation=cfg.model.activation,
@@ -195,9 +221,10 @@ def train_all(cfg: Config, out: Path):
         desc="sweep",
         show=None if cfg.logger.progress else False,
         store=store,
+        span=(lo, hi),
     )
     seconds = time.perf_counter() - t
-    trained = n - done
+    trained = hi - lo - done
     timing = {
         "seconds": seconds,
         "starts": trained,
@@ -215,9 +242,12 @@ def train_all(cfg: Config, out: Path):
 
 
 def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
-    """atlas.json's content; writes one weights.json per (setting, family) into out/solutions."""
+    """atlas.json's content; writes one weights.json per (setting, family) into out/solutions. A setting none of
+    whose starts was trained (outside this part's block, or in a missing part) is left out."""
     configs = []
     for g, (lr, scale) in enumerate(starts.cells):
+        if not tallies[g].outcomes.any():
+            continue
         fams = tallies[g].families(cfg.model.activation)
         for k, f in enumerate(fams):
             first = firsts.get((g, tuple(f.pop("key"))))
@@ -239,13 +269,23 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
                 "replay": replay(cfg, lr, scale),
             }
         )
-    return {
+    atlas = {
         "settings": describe(cfg),
         "activation": cfg.model.activation,
+        "precision": cfg.precision,
         "statuses": list(descent.STATUSES),
         "timing": timing,
         "configs": configs,
     }
+    if cfg.sweep.parts > 1:  # one block of a split sweep: its numbers are of these starts only
+        lo, hi = parts.block(len(starts), cfg.sweep.parts, cfg.sweep.part)
+        atlas["part"] = {
+            "part": cfg.sweep.part,
+            "of_parts": cfg.sweep.parts,
+            "starts": [lo, hi],
+            "of_starts": len(starts),
+        }
+    return atlas
 
 
 # The column of a sweep's outcome tables that counts steps: to the first step with accuracy 1.0 (a run with a
@@ -284,6 +324,7 @@ def markdown(atlas: dict) -> str:
         "",
         atlas["settings"],
         "",
+        *[line for note in scope(atlas) for line in (note, "")],
         "## Outcomes",
         "",
         _md_table(
@@ -368,12 +409,42 @@ def markdown(atlas: dict) -> str:
                 "",
             ]
     t = atlas["timing"]
+    if "parts" in t:  # merged: the parts' times added up, the speed that of one job on average
+        where, each = (
+            f"in {t['parts']} parts, {t['seconds']:.1f} s in all, on up to {t['devices']} core(s) each",
+            " a job",
+        )
+    else:
+        where, each = f"in {t['seconds']:.1f} s on {t['devices']} core(s)", ""
     lines += [
-        f"Trained {t['starts']} starts x {t['steps']} steps in {t['seconds']:.1f} s on {t['devices']} "
-        f"core(s): {t['net_steps_per_s'] / 1e6:.1f} M net-steps/s, compiling included.",
+        f"Trained {t['starts']} starts x {t['steps']} steps {where}: {t['net_steps_per_s'] / 1e6:.1f} M "
+        f"net-steps/s{each}, compiling included.",
         "",
     ]
     return "\n".join(lines)
+
+
+def scope(atlas: dict) -> list[str]:
+    """What share of its sweep an atlas counts, in words: one part of a split sweep, or a merge that lacks parts
+    (``--partial``); nothing for a whole sweep."""
+
+    def spans(blocks) -> str:
+        return ", ".join(f"{lo}..{hi - 1}" for lo, hi in blocks)
+
+    if "part" in atlas:
+        p = atlas["part"]
+        return [
+            f"Part {p['part']} of {p['of_parts']} of a split sweep: starts {spans([p['starts']])} of its "
+            f"{p['of_starts']} only; the parts merged (python -m xorjax.summary --merge <their folders>) are the "
+            "whole sweep."
+        ]
+    if "missing" in atlas:
+        m = atlas["missing"]
+        return [
+            f"Partial: merged without part(s) {', '.join(map(str, m['parts']))} of {m['of_parts']} (starts "
+            f"{spans(m['starts'])} of {m['of_starts']}): these numbers count the other parts' starts only."
+        ]
+    return []
 
 
 def _md_table(header, rows) -> str:
@@ -437,17 +508,28 @@ def run(cfg: Config, out: Path) -> dict:
         log.info(f"resuming the sweep in {cfg.sweep.resume}: its results are written there, not to {out}")
         out = Path(cfg.sweep.resume).expanduser()
     try:
-        return finish(cfg, *train_all(cfg, out), out)
+        starts, tallies, firsts, timing = train_all(cfg, out)
+        atlas = finish(cfg, starts, tallies, firsts, timing, out)
+        if cfg.sweep.parts > 1:
+            save_part(cfg, atlas, tallies, firsts, out)
+        return atlas
     except KeyboardInterrupt:
         # The override that finishes this sweep; the entry point adds the rest of the command line.
         raise KeyboardInterrupt(f"sweep.resume={out}") from None
 
 
-def finish(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path) -> dict:
-    """Writes the atlas, its tables and pictures from the trained sweep."""
+def finish(
+    cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path, extra: dict | None = None
+) -> dict:
+    """Writes the atlas, its tables and pictures from the sweep's tallies: those of a trained sweep, or of its
+    parts merged (``finish_parts``, whose ``extra`` top-level keys are added where the atlas has none)."""
     atlas = build_atlas(cfg, starts, tallies, firsts, timing, out)
+    for key, value in (extra or {}).items():
+        atlas.setdefault(key, value)
     io.write_json(out / "atlas.json", atlas)
     io.write_atomic(out / "atlas.md", markdown(atlas))
+    for note in scope(atlas):
+        log.info(note)
     log.info("\n" + outcome_table(atlas["configs"]))
     for s in descent.STATUSES[1:]:  # what each way of failing that happened means
         if any(c["outcomes"][s] for c in atlas["configs"]):
@@ -471,3 +553,74 @@ def finish(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing
         draw(cfg, atlas, out)
     log.info(f"\nwrote {out}/atlas.json, atlas.md")
     return atlas
+
+
+# --- one sweep in parts: what a part leaves, and the whole sweep written from its parts ----------------------
+
+PART = "part.json"  # a finished part: which part, its starts, settings, atlas and timing (written last)
+TALLIES = "tallies.npz"  # what the merge adds up (``parts.to_arrays``)
+PER_PART = ("part", "timing", "configs")  # the atlas keys that differ from part to part
+
+
+def save_part(cfg: Config, atlas: dict, tallies: list, firsts: dict, out: Path) -> None:
+    """What a merge needs from this part, into its run folder: ``tallies.npz``, then ``part.json``. These two
+    files are all of it (kilobytes, however many starts), so parts gathered from many machines need no more."""
+    buf = BytesIO()
+    np.savez_compressed(buf, **parts.to_arrays(tallies, firsts))
+    io.write_atomic(out / TALLIES, buf.getvalue())
+    record = {
+        **atlas["part"],
+        "settings": fingerprint(cfg),
+        "config": dataclasses.asdict(cfg),
+        "atlas": {k: v for k, v in atlas.items() if k not in PER_PART},
+        "timing": atlas["timing"],
+    }
+    io.write_json(out / PART, record)
+
+
+def load_part(folder: Path) -> tuple[dict, list, dict]:
+    """A finished part's ``part.json`` and its (tallies, firsts)."""
+    record = json.loads((folder / PART).read_text())
+    with np.load(folder / TALLIES) as f:
+        return record, *parts.from_arrays({k: f[k] for k in f.files})
+
+
+def merge_key(settings: dict) -> str:
+    """What the parts of one sweep have in common: their settings (``fingerprint``) but ``sweep.part``."""
+    return json.dumps({k: v for k, v in settings.items() if k != "sweep.part"}, sort_keys=True)
+
+
+def size(settings: dict) -> int:
+    """The number of starts of the sweep with these settings (a ``fingerprint``)."""
+    return settings["sweep.seeds"] * len(settings["sweep.lrs"] or [None]) * len(settings["sweep.init_scales"] or [None])
+
+
+def finish_parts(cfg: Config, pieces: list[tuple[dict, list, dict]], out: Path) -> dict:
+    """Writes into ``out`` the files of the sweep whose finished parts (``load_part``) are ``pieces``, through
+    ``finish``: with every part there, exactly those of the sweep run in one job, timing aside (the parts' times
+    are added up). Without some (``--partial``), the atlas names the parts and starts it lacks. ``cfg``: the
+    settings of any of the parts."""
+    records = [r for r, _, _ in sorted(pieces, key=lambda p: p[0]["part"])]
+    whole = dataclasses.replace(cfg, sweep=dataclasses.replace(cfg.sweep, parts=1, part=0, resume=None))
+    starts = grid(whole)
+    n, of = len(starts), records[0]["of_parts"]
+    tallies, firsts = parts.merge([(t, f) for _, t, f in pieces])
+    timings = [r["timing"] for r in records]
+    seconds, trained = sum(t["seconds"] for t in timings), sum(t["starts"] for t in timings)
+    timing = {
+        "seconds": seconds,
+        "starts": trained,
+        "steps": cfg.steps,
+        "devices": max(t["devices"] for t in timings),
+        "device": " + ".join(dict.fromkeys(t["device"] for t in timings)),
+        "net_steps_per_s": trained * cfg.steps / seconds,  # of one job, on average
+        "resumed_starts": sum(t["resumed_starts"] for t in timings),
+        "parts": len(records),
+    }
+    # The top-level keys that every part's atlas has alike (settings, activation, precision, ...) are the sweep's.
+    extra = {k: v for k, v in records[0]["atlas"].items() if all(r["atlas"].get(k) == v for r in records)}
+    lacking = sorted(set(range(of)) - {r["part"] for r in records})
+    if lacking:
+        blocks = [list(parts.block(n, of, k)) for k in lacking]
+        extra["missing"] = {"parts": lacking, "of_parts": of, "starts": blocks, "of_starts": n}
+    return finish(whole, starts, tallies, firsts, timing, out, extra)

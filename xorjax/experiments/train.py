@@ -30,10 +30,13 @@ _init_one = jax.jit(model.init_params, static_argnames=("hidden", "init"))
 
 
 def initial_params(cfg: Config) -> dict:
+    """The run's start, in its precision (drawn in float32 either way: ``descent.PRECISIONS``)."""
     if cfg.init.name == "file":
-        return io.read_weights(cfg.init.path, cfg.model.hidden)
-    scale = cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
-    return _init_one(jax.random.PRNGKey(cfg.seed), tuple(cfg.model.hidden), cfg.init.name, float(scale))
+        params = io.read_weights(cfg.init.path, cfg.model.hidden)
+    else:
+        scale = cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
+        params = _init_one(jax.random.PRNGKey(cfg.seed), tuple(cfg.model.hidden), cfg.init.name, float(scale))
+    return descent.in_precision(params, cfg.precision)
 
 
 def describe(cfg: Config) -> str:
@@ -48,6 +51,7 @@ def describe(cfg: Config) -> str:
         f"{cfg.model.activation} | {opt.name} lr={opt.lr} | {cfg.loss} | {cfg.batch} batch | "
         f"{cfg.steps} steps | init {init} | seed {cfg.seed}"
         + (" | gradients by hand (grad=manual)" if cfg.grad == "manual" else "")
+        + (f" | {cfg.precision}" if cfg.precision != "float32" else "")
     )
 
 
@@ -172,6 +176,7 @@ def hparams(cfg: Config, status: str) -> dict:
         "init_scale": scale,
         "seed": cfg.seed,
         "steps": cfg.steps,
+        "precision": cfg.precision,
         "status": status,
     }
 
@@ -195,5 +200,6 @@ def summarise(cfg: Config, final, trained, status: str) -> dict:
         "batch": cfg.batch,
         "init": cfg.init.name,
         "grad": cfg.grad,
+        "precision": cfg.precision,
         "device": devices.describe(),  # what it computed on (device=auto picks the CPU here)
     }

@@ -37,12 +37,8 @@ def _embed(match: re.Match, base: Path) -> str:
     return f'src="data:image/png;base64,{data}"'
 
 
-def to_html(text: str, base, title: str) -> str:
-    """The page for Markdown ``text`` whose picture links are relative to the folder ``base``."""
-    import markdown
-
-    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
-    body = re.sub(r'src="([^"]+\.png)"', lambda m: _embed(m, Path(base)), body)
+def document(title: str, body: str) -> str:
+    """A whole page around the HTML ``body``, with the one head and style of xorjax's pages."""
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -50,8 +46,18 @@ def to_html(text: str, base, title: str) -> str:
     )
 
 
-def write(md_path, title: str) -> Path:
-    """Writes ``<name>.html`` beside the Markdown file ``md_path``; returns its path."""
+def to_html(text: str, base, title: str, extra: str = "") -> str:
+    """The page for Markdown ``text`` whose picture links are relative to the folder ``base``, followed by the
+    HTML ``extra`` (a section that Markdown cannot say, such as the playground of ``output.playground``)."""
+    import markdown
+
+    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+    body = re.sub(r'src="([^"]+\.png)"', lambda m: _embed(m, Path(base)), body)
+    return document(title, body + extra)
+
+
+def write(md_path, title: str, extra: str = "") -> Path:
+    """Writes ``<name>.html`` beside the Markdown file ``md_path`` (then ``extra``, HTML); returns its path."""
     md_path = Path(md_path)
     out = md_path.with_suffix(".html")
-    return write_atomic(out, to_html(md_path.read_text(), md_path.parent, title))
+    return write_atomic(out, to_html(md_path.read_text(), md_path.parent, title, extra))

@@ -53,7 +53,8 @@ def weights_to_json(params) -> dict:
 def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
     """Reads a weights.json and checks it: every key, a chain of consistent shapes, finite numbers.
 
-    With ``hidden`` the shapes must be those of that model; without, the model is read from the file.
+    With ``hidden`` the shapes must be those of that model; without, the model is read from the file. The
+    numbers come back in float64, every digit the file holds: a run converts them to its ``precision``.
     """
     from xorjax.core import model
 
@@ -73,7 +74,7 @@ def read_weights(path, hidden=None, setting: str = "init.path") -> dict:
             if name not in raw:
                 raise XorjaxError(f"{setting}={path}: missing key {name!r}")
             try:
-                params[name] = np.asarray(raw[name], dtype=np.float32)
+                params[name] = np.asarray(raw[name], dtype=np.float64)
             except (ValueError, TypeError):
                 raise XorjaxError(f"{setting}={path}: {name} is not a rectangular list of numbers") from None
     if hidden is None:

@@ -48,6 +48,13 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
+def markdown(header: list, rows: list[list]) -> str:
+    """The same rows as a Markdown table, for the reports (.md) and their HTML pages."""
+    out = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(out)
+
+
 def _shown(widths: list[int]) -> list[int]:
     """How many units of each layer the truth table shows: all of a narrow layer, a few of a wide one."""
     wide = sum(w > MAX_UNITS for w in widths)

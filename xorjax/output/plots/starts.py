@@ -204,3 +204,41 @@ def basin(
             ax.grid(False)
         fig.suptitle(title, fontweight="bold")
         return save(fig, path, tight=False)
+
+
+def landscape(path, rows: list[dict], span: float) -> Path:
+    """One row per start (``rows``: dicts with ``status``, ``title`` and ``curvature.slices``' data): the cost
+    along the smallest eigen-direction of the Hessian at its final point, over the plane of the two smallest,
+    and along the ray of its weights scaled by r (a plateau's cost keeps falling as r grows)."""
+    height = 0.9 + 3.0 * len(rows)
+    with figure(len(rows), 3, figsize=(15, height), squeeze=False, gridspec_kw={"width_ratios": [1.2, 1, 1]}) as (
+        fig,
+        axes,
+    ):
+        fig.subplots_adjust(left=0.06, right=0.97, top=1 - 0.9 / height, bottom=0.5 / height, hspace=0.6, wspace=0.3)
+        for (left, middle, right), row in zip(axes, rows):
+            color = COLORS.get(row["status"], "#4a5568")
+            mid = len(row["t"]) // 2
+            left.plot(row["t"], row["line"], color=color, lw=2)
+            left.plot([0], [row["line"][mid]], "o", color="black", ms=5, label="where training stopped")
+            left.set(xlabel="t along v1, the eigenvector of the smallest eigenvalue", ylabel="cost")
+            left.set_title(row["title"], loc="left", fontsize=10)
+            left.legend(loc="best", fontsize=8)
+            im = middle.imshow(
+                row["grid"].T, origin="lower", extent=(-span, span, -span, span), aspect="auto", cmap="viridis"
+            )
+            axis = np.linspace(-span, span, row["grid"].shape[0])
+            middle.contour(axis, axis, row["grid"].T, levels=12, colors="white", linewidths=0.5, alpha=0.7)
+            middle.plot([0], [0], "o", color="black", ms=5, mec="white")
+            middle.set(xlabel="along v1", ylabel="along v2 (second smallest)")
+            middle.grid(False)
+            fig.colorbar(im, ax=middle, label="cost")
+            right.plot(row["r"], row["ray"], color=color, lw=2)
+            right.plot([1], [row["ray"][mid]], "o", color="black", ms=5)
+            right.set(xscale="log", xlabel="r: every weight times r (r = 1 where it stopped)", ylabel="cost")
+        fig.suptitle(
+            "The cost around where training stopped, one start of each outcome: along the flattest direction, "
+            "over the two flattest, and with the weights scaled",
+            fontweight="bold",
+        )
+        return save(fig, path, tight=False)

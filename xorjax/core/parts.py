@@ -1,0 +1,82 @@
+"""One sweep in parts: each job trains one block of consecutive start indices (``block``), and the parts' tallies
+add up to those of the whole sweep exactly (``merge``): outcome counts, the counts of every step that the medians
+are read from, each family's count; a family's first start, with its weights, is the earliest of the parts'.
+
+Pure, as the rest of ``core``: what a part keeps for the merge is a dict of arrays (``to_arrays``, read back by
+``from_arrays``); which files hold it is ``experiments/sweep.py``'s business.
+"""
+
+import numpy as np
+
+from xorjax.core import tally
+
+
+def block(n: int, parts: int, part: int) -> tuple[int, int]:
+    """The starts lo..hi-1 that part ``part`` (0-based) of ``parts`` trains of a sweep of ``n`` starts: blocks in
+    order, their sizes within one of each other, every start in exactly one."""
+    return part * n // parts, (part + 1) * n // parts
+
+
+def merge(pieces: list[tuple[list[tally.Tally], dict]]) -> tuple[list[tally.Tally], dict]:
+    """The parts' (tallies, firsts) -> those of all their starts together, as ``engine.run_grid`` returns them for
+    one job: a ``Tally`` per setting, and {(setting, family key): (first start index, its weights)}."""
+    tallies, firsts = [tally.Tally() for _ in pieces[0][0]], {}
+    for part_tallies, part_firsts in pieces:
+        for whole, part in zip(tallies, part_tallies, strict=True):
+            whole.merge(part)
+        for key, (i, weights) in part_firsts.items():
+            if key not in firsts or i < firsts[key][0]:
+                firsts[key] = (i, weights)
+    return tallies, firsts
+
+
+def to_arrays(tallies: list[tally.Tally], firsts: dict) -> dict[str, np.ndarray]:
+    """What a part keeps for the merge, as arrays for one ``np.savez`` file: a row per setting of ``outcomes``,
+    ``steps`` and ``stops`` (counts of every step, zero-padded; ``has_stops``: a stop criterion was counted);
+    ``found``, a row per (setting, family): setting, count, first start, the family's key; and the weights of every
+    family's first start as a chunk file holds them (``first_rows`` = setting + key, ``first_index``, ``first_W1``
+    ...), in their own dtype, so the solutions' files come out digit for digit."""
+    arrays = {
+        "outcomes": np.stack([t.outcomes for t in tallies]),
+        "steps": _padded([t.steps for t in tallies]),
+        "has_stops": np.asarray([t.stops is not None for t in tallies]),
+        "stops": _padded([np.zeros(0, np.int64) if t.stops is None else t.stops for t in tallies]),
+        "found": _rows([(g, c, i, *key) for g, t in enumerate(tallies) for key, (c, i) in t.found.items()]),
+        "first_rows": _rows([(g, *key) for g, key in firsts]),
+        "first_index": np.asarray([i for i, _ in firsts.values()], np.int64),
+    }
+    for name in next(iter(firsts.values()))[1] if firsts else ():
+        arrays[f"first_{name}"] = np.stack([weights[name] for _, weights in firsts.values()])
+    return arrays
+
+
+def from_arrays(arrays) -> tuple[list[tally.Tally], dict]:
+    """``to_arrays`` read back: (tallies, firsts), equal to those it was given."""
+    tallies = []
+    for g, outcomes in enumerate(arrays["outcomes"]):
+        t = tally.Tally()
+        t.outcomes = np.asarray(outcomes, np.int64)
+        t.steps = np.asarray(arrays["steps"][g], np.int64)
+        t.stops = np.asarray(arrays["stops"][g], np.int64) if arrays["has_stops"][g] else None
+        tallies.append(t)
+    for g, c, i, *key in arrays["found"].tolist():
+        tallies[g].found[tuple(key)] = [c, i]
+    names = [k[len("first_") :] for k in arrays if k.startswith("first_") and k not in ("first_rows", "first_index")]
+    firsts = {
+        (g, tuple(key)): (int(arrays["first_index"][j]), {k: arrays[f"first_{k}"][j] for k in names})
+        for j, (g, *key) in enumerate(arrays["first_rows"].tolist())
+    }
+    return tallies, firsts
+
+
+def _padded(counts: list[np.ndarray]) -> np.ndarray:
+    """Arrays of counts as the rows of one array, zero-padded (a zero counts nothing: the medians stay)."""
+    out = np.zeros((len(counts), max((len(c) for c in counts), default=0)), np.int64)
+    for row, c in zip(out, counts):
+        row[: len(c)] = c
+    return out
+
+
+def _rows(rows: list[tuple]) -> np.ndarray:
+    """Rows of integers as one int64 array; (0, 0) for none (their width is unknown then)."""
+    return np.asarray(rows, np.int64) if rows else np.zeros((0, 0), np.int64)
