@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import run_dirs
 
-from xorjax.config import Config, LoggerConfig
+from xorjax.config import ANOTHER_WEIGHTS, Config, LoggerConfig
 from xorjax.core import data, model
 from xorjax.experiments import lecture
 from xorjax.output import html_page
@@ -17,7 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_second_set_of_weights_also_computes_xor():
-    params = {k: np.asarray(v, np.float32) for k, v in lecture.ANOTHER.items()}
+    params = {k: np.asarray(v, np.float32) for k, v in ANOTHER_WEIGHTS.items()}
     yhat, (hidden,) = model.predict(params, data.X)
     assert list(np.asarray(yhat) > 0.5) == [False, True, True, False]
     assert [lecture._gate(np.asarray(hidden)[:, j] > 0.5) for j in range(2)] == ["OR", "NAND"]

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pytest
 
+from xorjax.config import ANOTHER_WEIGHTS as ANOTHER
 from xorjax.config import LECTURE_WEIGHTS
 from xorjax.core import atlas, data, model
 from xorjax.experiments import handcrafted
-from xorjax.experiments.lecture import ANOTHER
 from xorjax.output import io, playground
 
 RNG = np.random.default_rng(13)

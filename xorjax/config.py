@@ -17,6 +17,8 @@ from xorjax.errors import XorjaxError
 from xorjax.lessons import differences
 
 LECTURE_WEIGHTS = {"W1": [[5.0, -7.0], [5.0, -7.0]], "b1": [-8.0, 3.0], "W2": [[-11.0], [-11.0]], "b2": [6.0]}
+# "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
+ANOTHER_WEIGHTS = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
 
 
 @dataclass

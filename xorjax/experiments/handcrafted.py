@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax.config import LECTURE_WEIGHTS, Config
+from xorjax.config import ANOTHER_WEIGHTS, LECTURE_WEIGHTS, Config
 from xorjax.core import data, descent, model
 from xorjax.errors import XorjaxError
-from xorjax.experiments.lecture import ANOTHER
 from xorjax.output import io, playground, tables
 from xorjax.output.plots import network as pictures
 from xorjax.output.plots import painter
@@ -51,7 +50,7 @@ def presets(atlas_json=None) -> list[playground.Preset]:
     ``atlas.json``, one representative of every class of solutions that sweep found."""
     return [
         playground.preset(LECTURE_WEIGHTS, "the lecture's weights"),
-        playground.preset(ANOTHER, "the lecture's other answer"),
+        playground.preset(ANOTHER_WEIGHTS, "the lecture's other answer"),
         *(playground.class_presets(atlas_json) if atlas_json is not None else []),
     ]
 

@@ -85,13 +85,47 @@ def run(cfg: Config, out: Path) -> dict:
     trained = train(cfg, inputs, lrs, cfg.steps, "training", finals=True)
     chosen = np.arange(len(lrs)) if cfg.landscape.seeds else np.flatnonzero(trained.status != SOLVED)
     chosen = chosen[: cfg.landscape.max_starts]
+    t1 = time.perf_counter()
+    entries, pictured, (analysis_s, escapes_s) = (
+        examine(cfg, inputs, lrs, trained, chosen) if len(chosen) else ([], None, (0.0, 0.0))
+    )
+    result = {
+        "settings": settings(cfg, trained, chosen),
+        "starts": entries,
+        "timing": {
+            "starts_trained": len(lrs),
+            "starts_analysed": len(chosen),
+            "training_s": t1 - t0,
+            "analysis_s": analysis_s,
+            "escapes_s": escapes_s,
+        },
+    }
+    result["counts"] = counts(result["starts"])
+    io.write_json(out / "landscape.json", result)
+    io.write_atomic(out / "landscape.md", markdown(result))
+    log.info("\n" + console(result))
+    drawn = cfg.logger.plots and pictured is not None
+    if drawn:
+        draw(cfg, result, *pictured, out)
+    log.info(f"\nwrote {out}/landscape.json, landscape.md" + (", landscape.png" if drawn else ""))
+    return result
+
+
+def examine(cfg: Config, inputs: dict, lrs: np.ndarray, trained: engine.Starts, chosen: np.ndarray):
+    """The chosen starts' analysis and escapes: their landscape.json entries, what the pictures need (the
+    points, θ, ``unravel``), and the seconds the analysis and the escapes took."""
+    t = time.perf_counter()
     final = {k: v[..., chosen] for k, v in trained.final.items()}
     late = {k: v[..., chosen] for k, v in trained.late.items()}
-    t1 = time.perf_counter()
-    point, kinds, growth, directions, along, unravel = analyse(cfg, final, late, inputs["seed"][chosen])
-    t2 = time.perf_counter()
-    log.info(f"analysed {len(chosen)} final points in float64 in {t2 - t1:.1f} s; trying the escapes")
-    thetas, _ = curvature.flat(final)
+    tol = tolerances(cfg)
+    thetas, unravel = curvature.flat(final)
+    point = curvature.analyse(final, cfg.model.activation, cfg.loss)
+    growth = curvature.growth(final, late)
+    kinds = curvature.classify(point, growth, cfg.precision, tol)
+    directions, along = curvature.kick_directions(point, inputs["seed"][chosen], tol)
+    analysis_s = time.perf_counter() - t
+    log.info(f"analysed {len(chosen)} final points in float64 in {analysis_s:.1f} s; trying the escapes")
+    t = time.perf_counter()
     moved = curvature.unflat(
         curvature.kicked(thetas, directions, cfg.landscape.kick, unravel, cfg.model.activation, cfg.loss), unravel
     )
@@ -101,40 +135,11 @@ def run(cfg: Config, out: Path) -> dict:
     ok, step = escaped(train(cfg, both, lr, more_steps(cfg), "escapes", init=engine.given_init(cfg.precision)))
     m = len(chosen)
     longer, kick = (ok[:m], step[:m]), (ok[m:], step[m:])
-    t3 = time.perf_counter()
-    result = {
-        "settings": settings(cfg, trained, chosen),
-        "starts": [
-            start_entry(i, inputs, lrs, trained, point, kinds, growth, along, longer, kick, final, j)
-            for j, i in enumerate(chosen.tolist())
-        ],
-        "timing": {
-            "starts_trained": len(lrs),
-            "starts_analysed": len(chosen),
-            "training_s": t1 - t0,
-            "analysis_s": t2 - t1,
-            "escapes_s": t3 - t2,
-        },
-    }
-    result["counts"] = counts(result["starts"])
-    io.write_json(out / "landscape.json", result)
-    io.write_atomic(out / "landscape.md", markdown(result))
-    log.info("\n" + console(result))
-    if cfg.logger.plots and len(chosen):
-        draw(cfg, result, point, thetas, unravel, out)
-    log.info(f"\nwrote {out}/landscape.json, landscape.md" + (", landscape.png" if cfg.logger.plots else ""))
-    return result
-
-
-def analyse(cfg: Config, final: dict, late: dict, seeds):
-    """The curvature at every chosen start's point, its kind and the direction of its kick."""
-    tol = tolerances(cfg)
-    point = curvature.analyse(final, cfg.model.activation, cfg.loss)
-    growth = curvature.growth(final, late)
-    kinds = curvature.classify(point, growth, cfg.precision, tol)
-    directions, along = curvature.kick_directions(point, seeds, tol)
-    _, unravel = curvature.flat(final)
-    return point, kinds, growth, directions, along, unravel
+    entries = [
+        start_entry(i, inputs, lrs, trained, point, kinds, growth, along, longer, kick, final, j)
+        for j, i in enumerate(chosen.tolist())
+    ]
+    return entries, (point, thetas, unravel), (analysis_s, time.perf_counter() - t)
 
 
 def settings(cfg: Config, trained: engine.Starts, chosen: np.ndarray) -> dict:
@@ -269,7 +274,6 @@ def finding(result: dict) -> str:
 
 def markdown(result: dict) -> str:
     st, tol = result["settings"], result["settings"]["tolerances"]
-    md_table = tables.markdown
     t = result["timing"]
     return "\n".join(
         [
@@ -284,7 +288,7 @@ def markdown(result: dict) -> str:
             "",
             "## Where each start stopped: status x kind",
             "",
-            md_table(["status", *curvature.KINDS, "total"], kind_rows(result)),
+            tables.markdown(["status", *curvature.KINDS, "total"], kind_rows(result)),
             "",
             *[f"- **{k}**: {curvature.KIND_MEANING[k]}" for k in curvature.KINDS],
             "",
@@ -301,7 +305,7 @@ def markdown(result: dict) -> str:
             "from the seed where no eigenvalue is clearly negative). The medians count the steps after the run "
             "(after the kick) to the first with accuracy 1.0 (with a stop criterion: to the step that met it).",
             "",
-            md_table(ESCAPE_HEADER, escape_rows(result)),
+            tables.markdown(ESCAPE_HEADER, escape_rows(result)),
             "",
             f"Replay a start: `{st['replay']}`, or its final weights from landscape.json with `init=file`.",
             "",
@@ -315,15 +319,10 @@ def markdown(result: dict) -> str:
 
 
 def console(result: dict) -> str:
-    return "\n".join(
-        [
-            tables.table(["status", *curvature.KINDS, "total"], kind_rows(result)),
-            "",
-            tables.table(ESCAPE_HEADER, escape_rows(result)),
-            "",
-            finding(result),
-        ]
-    )
+    if not result["starts"]:
+        return finding(result)
+    kinds = tables.table(["status", *curvature.KINDS, "total"], kind_rows(result))
+    return "\n\n".join([kinds, tables.table(ESCAPE_HEADER, escape_rows(result)), finding(result)])
 
 
 def draw(cfg: Config, result: dict, point, thetas, unravel, out: Path) -> None:

@@ -15,14 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax.config import Config
+from xorjax.config import ANOTHER_WEIGHTS, Config
 from xorjax.core import atlas, data, descent, model
 from xorjax.output import html_page, io, progress, tables
 
 log = logging.getLogger(__name__)
 
-# "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
-ANOTHER = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
 SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
 FAMILIES_SHOWN = 8  # of its solutions' families, in the report's table
 
@@ -47,12 +45,6 @@ def _num(v, digits: int = 4) -> str:
 def _yhat(v) -> str:
     """ŷ with as many digits as show its side of 0.5 (``tables.yhat_str``)."""
     return "—" if v is None else tables.yhat_str(v)
-
-
-def _table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _pictures(folder: Path, rel: str, names) -> str:
@@ -86,7 +78,7 @@ def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
                 int(data.Y[p]),
             ]
         )
-    units = _table(
+    units = tables.markdown(
         ["unit", "weights", "bias"],
         [
             ["hidden 1", f"({W1[0, 0]:g}, {W1[1, 0]:g})", f"{b1[0]:g}"],
@@ -104,7 +96,7 @@ def _worked(cfg: Config, sub: Path, rel: str, weights: dict, intro: str):
     )
     md = (
         f"{intro}\n\n{units}\n\n"
-        + _table(["x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "XOR"], rows)
+        + tables.markdown(["x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "XOR"], rows)
         + f"\n\n{verdict} Hidden unit 1 behaves as **{hidden_gates[0]}**, hidden unit 2 as "
         f"**{hidden_gates[1]}**, and the output as **{output_gate}** of (y1, y2).\n\n"
         + _pictures(sub, rel, ["decision_surface", "hidden_space"])
@@ -134,7 +126,7 @@ def another(cfg: Config, sub: Path, rel: str):
         cfg,
         sub,
         rel,
-        ANOTHER,
+        ANOTHER_WEIGHTS,
         "The lecture asks: *can you find another w and b for XOR?* Here is one: XOR is also OR and "
         "not AND, i.e. AND(OR, NAND). Find your own by moving the weights at the [end of this page]"
         "(#xj-playground) (in lecture.html).",
@@ -180,10 +172,10 @@ def derivatives(cfg: Config, sub: Path, rel: str):
         f"A derivative is the rate of change, (f(x + h) − f(x)) / h with the lecture's h = {r['h']:g}, here "
         f"at x = {r['x']:g}, y = {r['y']:g}; next to it a central difference, `jax.grad`, and the exact "
         "rule. Partial derivatives hold the other variable constant; composites use the chain rule.\n\n"
-        + _table(["f", "by", "(f(x+h) − f(x))/h", "central", "jax.grad", "exact"], rows)
+        + tables.markdown(["f", "by", "(f(x+h) − f(x))/h", "central", "jax.grad", "exact"], rows)
         + f"\n\nNo h makes a finite difference exact: for {h['name']} the error first shrinks with h "
         "(truncation), then grows again (round-off), far sooner in float32. `jax.grad` applies the rules "
-        "themselves.\n\n" + _table(["h", "forward error", "central error", "forward error (float32)"], steps)
+        "themselves.\n\n" + tables.markdown(["h", "forward error", "central error", "forward error (float32)"], steps)
     )
     return md, {"rows": len(r["rows"])}
 
@@ -244,7 +236,7 @@ def learning(cfg: Config, sub: Path, rel: str):
         f"Lab 9-2: the same 2-2-1 network, weights drawn from N(0, 1) with seed {m['seed']}, trained by "
         f"{m['optimizer']} (lr {m['lr']:g}) on the cross-entropy cost for {m['steps']} steps. {solved} "
         f"The predictions are {', '.join(_yhat(v) for v in m['predictions'])}.\n\n"
-        + _table(["step", "cost", "accuracy"], [[s, tables.cost(c), float(a)] for s, c, a in shown])
+        + tables.markdown(["step", "cost", "accuracy"], [[s, tables.cost(c), float(a)] for s, c, a in shown])
         + "\n\n"
         + _pictures(sub, rel, ["history", "decision_surface", "hidden_space", "weights"])
         + f"\n\nLab 9-4's TensorBoard view of the same run (cost, accuracy, histograms of W1, b1, the hidden "
@@ -276,7 +268,7 @@ def how_often(cfg: Config, sub: Path, rel: str):
         )
         md += (
             "\n\nThe solutions it found, by the gates of their hidden units (the most frequent first):\n\n"
-            + _table(
+            + tables.markdown(
                 ["hidden units", "output", "class", "starts"],
                 [[" + ".join(f["hidden_gates"]), f["output_gate"], f.get("class", ""), f["count"]] for f in shown],
             )

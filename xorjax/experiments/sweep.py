@@ -91,6 +91,11 @@ def fingerprint(cfg: Config) -> dict:
     }
 
 
+# Settings that decide the results but were added after sweeps first kept their chunks: a folder whose
+# settings.json lacks one ran with its default, so it still resumes.
+ADDED_SINCE = {"precision": "float32", "sweep.parts": 1, "sweep.part": 0}
+
+
 def check_resume(cfg: Config, folder: Path) -> None:
     """Refuses a resume of a folder that holds no sweep, or one run with other settings (one line each)."""
     saved = folder / CHUNKS / SETTINGS
@@ -99,7 +104,7 @@ def check_resume(cfg: Config, folder: Path) -> None:
             f"sweep.resume={cfg.sweep.resume} is not allowed: {saved} is missing, so that folder "
             "holds no sweep to resume (give the run folder of an interrupted experiment=sweep)"
         )
-    before, now = json.loads(saved.read_text()), fingerprint(cfg)
+    before, now = {**ADDED_SINCE, **json.loads(saved.read_text())}, fingerprint(cfg)
     for k in sorted(set(before) | set(now)):
         if before.get(k) != now.get(k):
             raise XorjaxError(
@@ -327,7 +332,7 @@ def markdown(atlas: dict) -> str:
         *[line for note in scope(atlas) for line in (note, "")],
         "## Outcomes",
         "",
-        _md_table(
+        tables.markdown(
             ["hidden", "lr", "init scale", "seeds", "solved", "95% CI", MEDIAN_STEPS, *atlas["statuses"][1:]],
             [
                 [
@@ -363,7 +368,7 @@ def markdown(atlas: dict) -> str:
         lines += [
             "Symmetry classes:",
             "",
-            _md_table(
+            tables.markdown(
                 ["class", "starts", "share", "families", "seed", "weights"],
                 [
                     [
@@ -384,7 +389,7 @@ def markdown(atlas: dict) -> str:
         lines += [
             "Families (every unit saturated):",
             "",
-            _md_table(
+            tables.markdown(
                 ["hidden gates", "output gate", "class", "starts", "share", "first seed", "weights"],
                 [
                     [
@@ -445,12 +450,6 @@ def scope(atlas: dict) -> list[str]:
             f"{spans(m['starts'])} of {m['of_starts']}): these numbers count the other parts' starts only."
         ]
     return []
-
-
-def _md_table(header, rows) -> str:
-    out = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def draw(cfg: Config, atlas: dict, out: Path) -> None:
