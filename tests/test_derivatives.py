@@ -1,10 +1,11 @@
 """The lecture's derivatives (section 2): its numbers, three ways, and how the step h matters."""
 
 import json
+import logging
 import math
 
 import pytest
-from conftest import run_dirs
+from conftest import run_dirs, run_here
 
 from xorjax import run
 from xorjax.lessons import differences
@@ -75,13 +76,11 @@ def test_step_table_shows_truncation_shrinking_then_round_off_growing():
     assert float32.index(min(float32)) <= 3 and rows[-1]["forward_float32"] == 0.0
 
 
-@pytest.mark.slow
-def test_experiment_writes_the_table_and_the_json(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=derivatives")
-    assert r.returncode == 0, r.stderr
-    assert "f(x) = (x² + 1)³" in r.stdout and "3g² · 2x" in r.stdout and "1e-08" in r.stdout
-    (folder,) = run_dirs(tmp_path, "derivatives.json")
-    result = json.loads((folder / "derivatives.json").read_text())
+def test_experiment_writes_the_table_and_the_json(tmp_path, caplog):
+    with caplog.at_level(logging.INFO):  # the experiment in this process (its settings on the command line: below)
+        run_here(tmp_path, "experiment=derivatives")
+    assert "f(x) = (x² + 1)³" in caplog.text and "3g² · 2x" in caplog.text and "1e-08" in caplog.text
+    result = json.loads((tmp_path / "derivatives.json").read_text())
     rows = result["rows"]
     assert len(rows) >= 9
     assert {"name", "x", "numerical", "central", "autodiff", "exact"} <= set(rows[0])

@@ -106,10 +106,12 @@ def test_the_floors_marker_selects_the_whole_stack(tmp_path):
         "    def pytest_collection_finish(self, session):\n"
         "        items = [[i.nodeid, sorted({m.name for m in i.iter_markers()})] for i in session.items]\n"
         f"        open({str(out)!r}, 'w').write(json.dumps(items))\n"
-        f"sys.exit(pytest.main(['--collect-only', '-q', '-m', 'floors', '-p', 'no:cacheprovider', *{marked!r}],\n"
+        "sys.exit(pytest.main(['--collect-only', '-q', '-m', 'floors', '-p', 'no:cacheprovider', '-o', 'addopts=',\n"
+        f"                     *{marked!r}],\n"
         "                     plugins=[Items()]))\n"
     )
-    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")  # collecting needs no plugin: a second sooner
+    # Collecting needs no plugin (a second sooner), so no pytest-xdist either: addopts' -n is dropped.
+    env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     items = json.loads(out.read_text())

@@ -2,19 +2,15 @@
 (0o666 less the umask): a sweep's and a multirun's files are never owner-only."""
 
 import json
-import os
 import stat
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import MULTIRUN_OF_SWEEPS, SWEEP, UMASK
 
 from xorjax import summary
 from xorjax.experiments import sweep
 from xorjax.output import io
-
-UMASK = 0o027  # not the usual 0o022, so that a mode fixed in the code (0o644) would be caught too
 
 
 def modes(root):
@@ -74,37 +70,26 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_one(tmp_path):
     assert (tmp_path / "a.json").read_text() == "old" and list(tmp_path.iterdir()) == [tmp_path / "a.json"]
 
 
-def xorjax_run(cwd, *args):
-    """``python -m xorjax.run ARGS`` in ``cwd`` under the umask ``UMASK`` (as ``conftest.run_xorjax``)."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(cwd.parent / "jax-cache"))
-    env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "xorjax.run", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        umask=UMASK,
-    )
-
-
 @pytest.mark.slow
-def test_no_file_of_a_sweep_or_a_multirun_of_sweeps_is_owner_only(tmp_path):
-    settings = ["experiment=sweep", "sweep.seeds=64", "steps=101", "logger.plots=false", "logger.tensorboard=false"]
-    r = xorjax_run(tmp_path, *settings)
-    assert r.returncode == 0, r.stderr
-    r = xorjax_run(tmp_path, "-m", *settings, "sweep.lrs=[0.1],[1.0]")
-    assert r.returncode == 0, r.stderr
-    files = modes(tmp_path / "outputs")
+def test_no_file_of_a_sweep_or_a_multirun_of_sweeps_is_owner_only(shared_run):
+    # A sweep (with its pictures) and a multirun of sweeps, both run by conftest.shared_run under the umask UMASK
+    # (not the usual 0o022, so that a mode fixed in the code, 0o644, would be caught too); test_sweep and
+    # test_summary read them too.
+    files = {}
+    for i, args in enumerate((SWEEP, MULTIRUN_OF_SWEEPS)):
+        r, root = shared_run(*args)
+        assert r.returncode == 0, r.stderr
+        files.update({f"{i}/{name}": mode for name, mode in modes(root / "outputs").items()})
     written = {name.rsplit("/", 1)[-1] for name in files}
-    # atlas.json, atlas.md and the settings by io.write_json / write_atomic, the chunks by ChunkFiles, the
-    # summary (csv, md and its picture) by the multirun's callback; Hydra's own files by plain open()
+    # atlas.json, atlas.md and the settings by io.write_json / write_atomic, the chunks by ChunkFiles (48 starts in
+    # the sweep, 16 in each job of the multirun), the summary (csv, md and its picture) by the multirun's
+    # callback; Hydra's own files by plain open()
     assert {
         "atlas.json",
         "atlas.md",
         "settings.json",
-        "0000000000-0000000064.npz",
+        "0000000000-0000000048.npz",
+        "0000000000-0000000016.npz",
         "summary.csv",
         "summary.md",
         "summary.png",

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_dirs
+from conftest import run_dirs, run_here
 from PIL import Image
 
 from xorjax import run
@@ -40,7 +40,7 @@ def without_timing(result):
 
 @pytest.mark.slow
 def test_landscape_analyses_every_stuck_start_and_repeats_bit_for_bit(run_xorjax, tmp_path):
-    r = run_xorjax(*SMALL, *QUIET)
+    r = run_xorjax(*SMALL, *QUIET, "logger.plots=false")  # the next test looks at its picture
     assert r.returncode == 0, r.stderr
     (folder,) = run_dirs(tmp_path, "landscape.json")
     result = landscape_of(folder)
@@ -64,16 +64,16 @@ def test_landscape_analyses_every_stuck_start_and_repeats_bit_for_bit(run_xorjax
     assert "status x kind" in md and "## Escapes" in md and "is a local minimum" in md
     assert "Traceback" not in r.stderr and "None of the" in r.stdout
 
-    # An entry's weights are where its start's own run ends: the run seed=<its seed>, bit for bit.
+    # An entry's weights are where its start's own run ends: the run seed=<its seed>, bit for bit (run in this
+    # process; test_sweep replays a sweep's start by the command line).
     s = starts[0]
-    single = run_xorjax(f"seed={s['seed']}", "steps=1001", "log_every=100", "logger.plots=false", *QUIET)
-    assert single.returncode == 0, single.stderr
-    (run_dir,) = run_dirs(tmp_path, "metrics.json")
+    run_dir = tmp_path / "single"
+    run_here(run_dir, f"seed={s['seed']}", "steps=1001", "log_every=100", *QUIET, "logger.plots=false")
     assert json.loads((run_dir / "weights.json").read_text()) == s["weights"]
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == s["status"]
 
     # The same command again: the same numbers, escapes included.
-    again = run_xorjax(*SMALL, *QUIET)
+    again = run_xorjax(*SMALL, *QUIET, "logger.plots=false")
     assert again.returncode == 0, again.stderr
     second = [d for d in run_dirs(tmp_path, "landscape.json") if d != folder]
     assert without_timing(landscape_of(second[0])) == without_timing(result)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jax
 import pytest
-from conftest import job_dir, run_dirs
+from conftest import PARTS_SWEEP, SPLIT_BY_JOBLIB, SPLIT_BY_SUBMITIT, run_dirs
 from hydra import compose, initialize_config_dir
 
 from xorjax import run
@@ -18,7 +18,6 @@ from xorjax.config import Config, validate
 from xorjax.core import devices
 from xorjax.errors import XorjaxError
 
-SMALL = ["sweep.seeds=64", "steps=200", "logger.plots=false"]  # small sweeps, short runs
 # The cores this machine gives a process: a job may keep them all busy, or its share of them.
 CORES = len(os.sched_getaffinity(0))
 
@@ -160,24 +159,34 @@ def test_gpu_on_a_cpu_only_machine_is_one_line_and_no_folder(run_xorjax, tmp_pat
     assert not (tmp_path / "outputs").exists()
 
 
+def assert_parts_ran_as_jobs(root: Path, parts: int, devices: int) -> Path:
+    """The multirun in ``root`` of conftest's SPLIT_BY_*, a sweep of 144 starts in ``parts`` parts: each job left
+    its run folder with its own part of the sweep (its override reached it), every start of that part trained on
+    ``devices`` JAX CPU devices, and the summary has a row per setting of each job, and of their merge. Returns the
+    multirun folder."""
+    folder = sweep_folder(root)
+    jobs = [job for job in run_dirs(root, "atlas.json") if job.parent == folder]
+    assert [j.name.split("_")[0] for j in jobs] == [str(k) for k in range(parts)]
+    size = 144 // parts
+    for k, job in enumerate(jobs):
+        a = atlas(job)
+        assert a["part"]["part"] == k and a["part"]["starts"] == [size * k, size * (k + 1)]
+        assert sum(sum(c["outcomes"].values()) for c in a["configs"]) == size
+        assert a["timing"]["devices"] == devices
+    seeds = {}
+    for r in summary_rows(folder):
+        seeds[r["job"]] = seeds.get(r["job"], 0) + int(r["seeds"])
+    assert seeds == {**{str(k): size for k in range(parts)}, "merged/0": 144}
+    return folder
+
+
 @pytest.mark.slow
-def test_joblib_runs_jobs_in_parallel_workers_each_on_its_share_of_the_cores(run_xorjax, tmp_path):
-    r = run_xorjax(
-        "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "experiment=sweep", *SMALL, "model.hidden=[1],[2],[3]"
-    )
+def test_joblib_runs_jobs_in_parallel_workers_each_on_its_share_of_the_cores(shared_run):
+    r, root = shared_run(*SPLIT_BY_JOBLIB)  # a sweep's 4 parts as 4 jobs (test_parts merges them)
     assert r.returncode == 0, r.stderr
     assert "Joblib.Parallel(n_jobs=2" in r.stdout
-    folder = sweep_folder(tmp_path)
-    jobs = run_dirs(tmp_path, "atlas.json")
-    assert [j.name.split("_")[0] for j in jobs] == ["0", "1", "2"] and all(j.parent == folder for j in jobs)
-    for job, hidden in zip(jobs, (1, 2, 3)):
-        a = atlas(job)
-        assert [c["hidden"] for c in a["configs"]] == [[hidden]]
-        assert sum(a["configs"][0]["outcomes"].values()) == 64
-        # joblib gives each of its 2 workers half the cores: each job trains on that many JAX CPU devices
-        assert a["timing"]["devices"] == max(1, CORES // 2)
-    rows = summary_rows(folder)
-    assert [(r["job"], r["hidden"], r["seeds"]) for r in rows] == [("0", "1", "64"), ("1", "2", "64"), ("2", "3", "64")]
+    # joblib gives each of its 2 workers half the cores: each job trains on that many JAX CPU devices
+    assert_parts_ran_as_jobs(root, parts=4, devices=max(1, CORES // 2))
 
 
 @pytest.mark.slow
@@ -189,25 +198,13 @@ def test_a_single_run_computes_on_the_cpu_and_records_it(shared_run):
 
 
 @pytest.mark.slow
-def test_submitit_local_runs_each_job_as_its_own_process(run_xorjax, tmp_path):
-    r = run_xorjax(
-        "-m",
-        "hydra/launcher=submitit_local",
-        "hydra.launcher.cpus_per_task=1",
-        "experiment=sweep",
-        *SMALL,
-        "model.hidden=[1],[2]",
-    )
+def test_submitit_local_runs_each_job_as_its_own_process(shared_run):
+    r, root = shared_run(*SPLIT_BY_SUBMITIT)  # a sweep's 2 parts, cpus_per_task=1 (test_parts merges them)
     assert r.returncode == 0, r.stderr
-    folder = sweep_folder(tmp_path)
-    for job, hidden in ((job_dir(folder, 0), 1), (job_dir(folder, 1), 2)):
-        a = atlas(job)
-        assert [c["hidden"] for c in a["configs"]] == [[hidden]]
-        assert sum(a["configs"][0]["outcomes"].values()) == 64
-        assert a["timing"]["devices"] == 1  # cpus_per_task=1, which submitit_local itself does not enforce
+    # cpus_per_task=1, which submitit_local itself does not enforce: one device each
+    folder = assert_parts_ran_as_jobs(root, parts=2, devices=1)
     logs = sorted((folder / ".submitit").glob("*/*_log.out"))
     assert len(logs) == 2 and all("starts" in log.read_text() for log in logs)  # submitit's record of each job
-    assert [(r["job"], r["hidden"], r["seeds"]) for r in summary_rows(folder)] == [("0", "1", "64"), ("1", "2", "64")]
 
 
 # A stand-in for SLURM: the same submitit code path as on a cluster (sbatch script, job array, srun, sacct),
@@ -275,8 +272,15 @@ def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_SLURM_STATE", str(state))
 
+    # the sweep of conftest's SPLIT_BY_* in 2 parts: the second job loads the program the first compiled
     r = run_xorjax(
-        "-m", "hydra/launcher=slurm", "hydra.launcher.partition=cpu", "experiment=sweep", *SMALL, "model.hidden=[1],[2]"
+        "-m",
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=cpu",
+        *PARTS_SWEEP,
+        "logger.plots=false",
+        "sweep.parts=2",
+        "sweep.part=0,1",
     )
     assert r.returncode == 0, r.stderr
     script = (state / "1000.sbatch").read_text().splitlines()
@@ -292,9 +296,4 @@ def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(
         assert line in script
     assert not any("gpus" in line for line in script)
     assert [(state / f"1000_{t}").read_text() for t in (0, 1)] == ["COMPLETED", "COMPLETED"]
-    folder = sweep_folder(tmp_path)
-    for job, hidden in ((job_dir(folder, 0), 1), (job_dir(folder, 1), 2)):
-        a = atlas(job)
-        assert [c["hidden"] for c in a["configs"]] == [[hidden]]
-        assert a["timing"]["devices"] == min(2, CORES)  # slurm.yaml's cpus_per_task
-    assert [(r["job"], r["hidden"]) for r in summary_rows(folder)] == [("0", "1"), ("1", "2")]
+    assert_parts_ran_as_jobs(tmp_path, parts=2, devices=min(2, CORES))  # slurm.yaml's cpus_per_task

@@ -85,8 +85,8 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64) for k, v in model.init_params(jax.random.PRNGKey(7), [3]).items()}
         X, Y = jnp.asarray(data.X, jnp.float64), jnp.asarray(data.Y, jnp.float64)
-        f = lambda p: model.cost(p, X, Y, activation, loss)
-        grads = jax.grad(f)(params)
+        f = jax.jit(lambda p: model.cost(p, X, Y, activation, loss))  # one program, not one per operation
+        grads = jax.jit(jax.grad(f))(params)
         h = 1e-6
         for name, value in params.items():
             flat = np.asarray(value).ravel()
@@ -152,7 +152,8 @@ def test_every_layout_trains_along_the_same_trajectory(hidden, monkeypatch):
         runs = []
         for laid_out in LAYOUTS:
             monkeypatch.setattr(model, "layouts", lambda hidden, laid_out=laid_out: [laid_out] * (len(hidden) + 1))
-            runs.append(descent.train_layers(model.to_layers(params), lr, data.X, data.Y, spec))
+            # compiled as one program (traced anew for each layout), rather than operation by operation
+            runs.append(jax.jit(lambda p: descent.train_layers(model.to_layers(p), lr, data.X, data.Y, spec))(params))
         for run in runs[1:]:
             np.testing.assert_allclose(run.loss, runs[0].loss, rtol=1e-10)
             for k, v in model.from_layers(runs[0].layers).items():

@@ -9,7 +9,7 @@ from io import BytesIO
 
 import numpy as np
 import pytest
-from conftest import job_dir, run_dirs, xorjax_command
+from conftest import PARTS_SWEEP, SPLIT_BY_JOBLIB, SPLIT_BY_SUBMITIT, job_dir
 from hydra import compose, initialize_config_dir
 
 from xorjax import run, summary
@@ -17,19 +17,11 @@ from xorjax.core import descent, parts, tally
 from xorjax.experiments import sweep
 
 # 48 seeds x 3 learning rates = 144 starts: the 4 parts' blocks 0..35, 36..71, 72..107, 108..143 cross the
-# settings' boundaries at 48 and 96. Chunks of 16 starts: every chunk of the whole sweep and of the parts has the
-# same shape, so the program compiled once is the one every job loads from the compilation cache.
-SMALL = [
-    "experiment=sweep",
-    "sweep.seeds=48",
-    "steps=301",
-    "sweep.lrs=[0.5,1.0,2.0]",
-    "sweep.chunk=16",
-    "logger.tensorboard=false",
-    "logger.progress=false",
-]
+# settings' boundaries at 48 and 96 (and 2 parts' 0..71, 72..143 cross both too). Chunks of 16 starts: every chunk of
+# the whole sweep and of the parts has the same shape, so the program compiled once is the one every job loads from
+# the compilation cache. (conftest: the same sweep split by joblib and by submitit_local, as test_launchers reads.)
+SMALL = list(PARTS_SWEEP)
 BLOCKS = [(0, 36), (36, 72), (72, 108), (108, 144)]
-SPLIT = ["sweep.parts=4", "sweep.part=range(4)"]
 
 
 def settings(*overrides):
@@ -141,10 +133,21 @@ def test_a_multirun_over_more_parts_than_allowed_is_refused_before_any_job():
 # --- parts written and merged, in this process --------------------------------------------------------------
 
 
-def test_parts_merged_write_the_files_of_the_sweep_run_in_one_job(tmp_path):
-    whole = tmp_path / "whole"
-    whole.mkdir()
-    sweep.run(settings(*SMALL, "logger.plots=false"), whole)
+@pytest.fixture(scope="module")
+def whole_sweep(tmp_path_factory):
+    """The sweep run in one job (``sweep.run``, as a job runs it, here in this process on its one CPU device, as
+    each part below has one): its folder. Every merge below must give its results."""
+    folder = tmp_path_factory.mktemp("whole")
+    sweep.run(settings(*SMALL, "logger.plots=false"), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def whole(whole_sweep):
+    return results(whole_sweep)
+
+
+def test_parts_merged_write_the_files_of_the_sweep_run_in_one_job(tmp_path, whole):
     for k, (lo, hi) in enumerate(BLOCKS):
         out = tmp_path / f"part{k}"
         out.mkdir()
@@ -158,7 +161,7 @@ def test_parts_merged_write_the_files_of_the_sweep_run_in_one_job(tmp_path):
     merged.mkdir()
     pieces = [sweep.load_part(tmp_path / f"part{k}") for k in (2, 0, 3, 1)]
     sweep.finish_parts(settings(*SMALL, "logger.plots=false", "sweep.parts=4"), pieces, merged)
-    assert results(merged) == results(whole)
+    assert results(merged) == whole
     timing = json.loads((merged / "atlas.json").read_text())["timing"]
     assert timing["parts"] == 4 and timing["starts"] == 144
 
@@ -187,30 +190,9 @@ def test_merge_of_a_folder_without_parts_is_one_line(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def whole(tmp_path_factory):
-    """The sweep run in one job, in a process of its own: its results."""
-    folder = tmp_path_factory.mktemp("whole")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("OMP_NUM_THREADS", "1")  # one device, as each part below has: they reuse its compiled chunk
-        r = xorjax_command(folder, *SMALL, "logger.plots=false", cache=tmp_path_factory.getbasetemp() / "jax-cache")
-    assert r.returncode == 0, r.stderr
-    (job,) = run_dirs(folder, "atlas.json")
-    return results(job)
-
-
-@pytest.fixture(scope="module")
-def split(tmp_path_factory):
-    """The same sweep in 4 parts, a joblib multirun: its folder (copy it to change it)."""
-    folder = tmp_path_factory.mktemp("split")
-    r = xorjax_command(
-        folder,
-        "-m",
-        "hydra/launcher=joblib",
-        *SMALL,
-        "logger.plots=false",
-        *SPLIT,
-        cache=tmp_path_factory.getbasetemp() / "jax-cache",
-    )
+def split(shared_run):
+    """The same sweep in 4 parts, a joblib multirun (conftest.SPLIT_BY_JOBLIB): its folder (copy it to change it)."""
+    r, folder = shared_run(*SPLIT_BY_JOBLIB)
     assert r.returncode == 0, r.stderr
     assert "the parts of a split sweep, merged: " in r.stdout + r.stderr
     (multirun,) = (folder / "outputs" / "multirun").glob("*/*")
@@ -227,11 +209,11 @@ def test_four_parts_through_joblib_merge_into_the_sweep_run_in_one_job(split, wh
 
 
 @pytest.mark.slow
-def test_four_parts_through_submitit_merge_into_the_sweep_run_in_one_job(run_xorjax, tmp_path, whole):
-    r = run_xorjax("-m", "hydra/launcher=submitit_local", "hydra.launcher.cpus_per_task=1", *SMALL, *SPLIT)
+def test_two_parts_through_submitit_merge_into_the_sweep_run_in_one_job(shared_run, whole):
+    r, root = shared_run(*SPLIT_BY_SUBMITIT)  # 2 parts through submitit_local (test_launchers reads it too)
     assert r.returncode == 0, r.stderr
-    (folder,) = (tmp_path / "outputs" / "multirun").glob("*/*")
-    assert len(list(folder.glob(".submitit/*/*_log.out"))) == 4  # each part a process of its own
+    (folder,) = (root / "outputs" / "multirun").glob("*/*")
+    assert len(list(folder.glob(".submitit/*/*_log.out"))) == 2  # each part a process of its own
     assert results(folder / "merged" / "0") == whole
     assert (folder / "merged" / "0" / "solutions.png").stat().st_size > 1000  # logger.plots on, as in the parts
 

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pytest
+from conftest import ANOTHER_ANSWER
 
 from xorjax.config import ANOTHER_WEIGHTS as ANOTHER
 from xorjax.config import LECTURE_WEIGHTS
@@ -260,9 +261,11 @@ def test_a_preset_and_reset(browser, page_url):
 
 @pytest.fixture(scope="module")
 def handcrafted_run(shared_run):
-    """One run of ``experiment=handcrafted`` at the lecture's other answer, shared by the tests below."""
+    """One run of ``experiment=handcrafted`` at the lecture's other answer, shared by the tests below (and
+    test_run)."""
     weights = [f"handcrafted.{k}={json.dumps(v, separators=(',', ':'))}" for k, v in ANOTHER.items()]
-    return shared_run("experiment=handcrafted", *weights, "logger.plots=false", "logger.tensorboard=false")
+    assert ANOTHER_ANSWER == ("experiment=handcrafted", *weights, "logger.plots=false", "logger.tensorboard=false")
+    return shared_run(*ANOTHER_ANSWER)
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import run_dirs
+from conftest import MULTIRUN_OF_RUNS, run_dirs
 from PIL import Image
 
 from xorjax import config
@@ -138,18 +138,20 @@ def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
 
 
 @pytest.mark.slow
-def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_events(
-    run_xorjax, tmp_path, shared_run
-):
+def test_handcrafted_draws_its_weights_and_switching_off_leaves_no_pictures_nor_events(shared_run):
     r, root = shared_run("experiment=handcrafted")  # test_run reads its console and metrics
     assert r.returncode == 0, r.stderr
-    r = run_xorjax("steps=11", "log_every=5", "logger.plots=false", "logger.tensorboard=false")
-    assert r.returncode == 0, r.stderr
-    (handcrafted,), (quiet,) = run_dirs(root), run_dirs(tmp_path)
+    (handcrafted,) = run_dirs(root)
     assert sorted(p.name for p in handcrafted.glob("*.png")) == ["decision_surface.png", "hidden_space.png"]
     assert_picture(handcrafted / "decision_surface.png")
-    assert list(quiet.glob("*.png")) == [] and list(quiet.glob("events.out.tfevents.*")) == []
-    assert (quiet / "history.csv").is_file()
+    # training runs with logger.plots=false logger.tensorboard=false (a multirun that test_run and test_summary read)
+    r, root = shared_run(*MULTIRUN_OF_RUNS)
+    assert r.returncode == 0, r.stderr
+    quiet = run_dirs(root)
+    assert len(quiet) == 4
+    for folder in quiet:
+        assert list(folder.glob("*.png")) == [] and list(folder.glob("events.out.tfevents.*")) == []
+        assert (folder / "history.csv").is_file()
 
 
 # --- what the pictures say: titles inside, labels named, no line where there is none ---------------------

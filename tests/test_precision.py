@@ -6,11 +6,15 @@ import json
 import jax
 import numpy as np
 import pytest
-from conftest import run_dirs
+from conftest import MULTIRUN_OF_RUNS, run_dirs
 
 from xorjax.core import data, descent, engine
 
 SPEC = descent.Spec(steps=301, log_every=100)
+
+
+def metrics(folder):
+    return json.loads((folder / "metrics.json").read_text())
 
 
 def test_the_starts_are_the_same_in_both_precisions():
@@ -57,17 +61,21 @@ def test_a_float64_sweeps_start_is_its_float64_single_run_bit_for_bit():
 
 
 @pytest.mark.slow
-def test_a_float64_run_says_so_and_repeats_bit_for_bit(run_xorjax, tmp_path):
-    common = ("steps=2001", "logger.plots=false", "logger.tensorboard=false")
+def test_a_float64_run_says_so_and_repeats_bit_for_bit(run_xorjax, tmp_path, shared_run):
+    common = ("steps=500", "logger.plots=false", "logger.tensorboard=false")
     for _ in range(2):
         r = run_xorjax("precision=float64", *common)
         assert r.returncode == 0, r.stderr
         assert "| float64" in r.stdout
-    r = run_xorjax(*common)
+    a, b = run_dirs(tmp_path)
+    # the same run in float32: the job seed=0 model.hidden=[2] of a multirun with the same settings otherwise
+    r, root = shared_run(*MULTIRUN_OF_RUNS)  # -m seed=0,1 model.hidden=[2],[3] *common (test_run reads it too)
     assert r.returncode == 0, r.stderr
-    a, b, c = run_dirs(tmp_path)
-    ma, mb, mc = (json.loads((d / "metrics.json").read_text()) for d in (a, b, c))
+    assert set(common) <= set(MULTIRUN_OF_RUNS)
+    (c,) = [d for d in run_dirs(root) if (metrics(d)["seed"], metrics(d)["hidden"]) == (0, [2])]
+    ma, mb, mc = (metrics(d) for d in (a, b, c))
     assert ma["precision"] == "float64" and mc["precision"] == "float32"
+    assert (ma["seed"], ma["hidden"], ma["steps"]) == (mc["seed"], mc["hidden"], mc["steps"])
     assert (a / "weights.json").read_bytes() == (b / "weights.json").read_bytes()
     assert ma["final_loss"] == mb["final_loss"] != mc["final_loss"]
     # float64 keeps digits float32 cannot hold

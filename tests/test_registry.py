@@ -12,11 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
+from conftest import compose_settings, run_here
 
 from xorjax import config, run
 from xorjax.core import atlas, data, descent, model
-from xorjax.output.plots import painter
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NEW = "softsign"
@@ -27,35 +26,12 @@ SOFTSIGN = model.Activation(
 )
 
 
-def compose_settings(*overrides):
-    """The checked Config and experiment name ``python -m xorjax.run OVERRIDES`` would run."""
-    problem = run.check_overrides(list(overrides))
-    assert problem is None, problem
-    with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
-        name = cfg.hydra.runtime.choices.experiment
-        return run.prepare(cfg, name), name
-
-
-def xorjax_run(out, *overrides):
-    """``python -m xorjax.run OVERRIDES`` in this process, into the folder ``out``; pictures are drawn here too,
-    as the painter does without helpers (its helper processes are tested in test_plots)."""
-    cfg, name = compose_settings(*overrides)
-    out.mkdir(parents=True, exist_ok=True)
-    start = painter.start
-    painter.start = lambda workers=None: start(0)
-    try:
-        return run.experiment(name).run(cfg, out)
-    finally:
-        painter.start = start
-
-
 @pytest.mark.parametrize("activation", list(model.ACTIVATIONS))
 def test_every_activation_trains_draws_backpropagates_and_sweeps(activation, tmp_path):
     # A short run with its pictures.
     # seed 1: its relu units are on for some patterns and off for others, so both branches of relu' are used
     overrides = [f"model.activation={activation}", "seed=1", "steps=201", "log_every=67", "logger.tensorboard=false"]
-    metrics = xorjax_run(tmp_path / "train", *overrides, "logger.plots=true")
+    metrics = run_here(tmp_path / "train", *overrides, "logger.plots=true")
     assert metrics["activation"] == activation and metrics["status"] != "diverged"
     for name in ("history", "decision_surface", "hidden_space", "weights"):
         assert (tmp_path / "train" / f"{name}.png").read_bytes()[:8] == PNG, name
@@ -76,7 +52,7 @@ def test_every_activation_trains_draws_backpropagates_and_sweeps(activation, tmp
     assert np.abs(np.asarray(auto["W1"]) - np.asarray(start["W1"])).max() > 1e-3  # it did train
 
     # A small sweep: its atlas, with the families of the solutions it found (its pictures: test_sweep).
-    found = xorjax_run(
+    found = run_here(
         tmp_path / "sweep",
         "experiment=sweep",
         f"model.activation={activation}",
@@ -105,7 +81,7 @@ def test_a_new_activation_needs_its_record_only(monkeypatch, tmp_path):
     monkeypatch.setitem(model.ACTIVATIONS, NEW, SOFTSIGN)  # the one change
     assert run.check_overrides([f"model.activation={NEW}", "experiment=sweep", "sweep.seeds=8"]) is None
     # it trains, by the hand-written chain rule too (which takes the derivative from the record), to a solution
-    metrics = xorjax_run(
+    metrics = run_here(
         tmp_path,
         f"model.activation={NEW}",
         "grad=manual",

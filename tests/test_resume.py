@@ -106,7 +106,7 @@ def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
         (2,),
         SPEC,
         group=per["group"],
-        chunk=8,
+        chunk=16,  # the chunks of sweep_of above: its compiled program
         show=False,
     )
     tallies, firsts = engine.run_grid(starts_grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
@@ -147,15 +147,15 @@ def test_a_resume_with_other_settings_or_of_no_sweep_is_refused_in_one_line(tmp_
 # --- end to end: processes killed, interrupted and resumed; several devices -------------------------------
 
 
-def start(cwd, *args, devices=2):
-    """``python -m xorjax.run ARGS`` in ``cwd`` (a folder inside a test's own) on ``devices`` CPU devices, with
-    Ctrl-C delivered (a background shell would have it ignored); the compilation cache is the test session's."""
+def start(cwd, *args, cache, devices=2):
+    """``python -m xorjax.run ARGS`` in ``cwd`` on ``devices`` CPU devices, with Ctrl-C delivered (a background
+    shell would have it ignored), and the compilation cache ``cache`` (conftest's ``jax_cache``)."""
     cwd.mkdir(exist_ok=True)
     env = dict(
         os.environ,
         JAX_PLATFORMS="cpu",
         XORJAX_PROGRESS="0",
-        XORJAX_CACHE_DIR=str(cwd.parent.parent / "jax-cache"),
+        XORJAX_CACHE_DIR=str(cache),
         XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
     )
     # An ignored SIGINT stays ignored in the child; a handler of ours becomes the default one there.
@@ -220,16 +220,16 @@ BIG = [
 
 
 @pytest.fixture(scope="module")
-def whole(tmp_path_factory):
+def whole(tmp_path_factory, jax_cache):
     """The sweep BIG, uninterrupted, on two devices: its folder (both tests below compare with it)."""
     cwd = tmp_path_factory.mktemp("whole") / "whole"
-    finish(start(cwd, *BIG))
+    finish(start(cwd, *BIG, cache=jax_cache))
     return folder_of(cwd)
 
 
 @pytest.mark.slow
-def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path, whole):
-    finish(start(tmp_path / "one", *BIG, devices=1))
+def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path, whole, jax_cache):
+    finish(start(tmp_path / "one", *BIG, cache=jax_cache, devices=1))
     one = folder_of(tmp_path / "one")
     assert json.loads((whole / "atlas.json").read_text())["timing"]["devices"] == 2
     assert json.loads((one / "atlas.json").read_text())["timing"]["devices"] == 1
@@ -237,12 +237,12 @@ def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path, whole):
 
 
 @pytest.mark.slow
-def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, whole):
+def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, whole, jax_cache):
     expected = results(whole)
     total = len(list((whole / "chunks").glob("*.npz")))
 
     # SIGKILL: no chance to clean up; whole chunks only are left, and none is trained again
-    killed = start(tmp_path / "killed", *BIG)
+    killed = start(tmp_path / "killed", *BIG, cache=jax_cache)
     wait_for_chunks(tmp_path / "killed", killed, 4)
     killed.kill()
     killed.wait()
@@ -250,13 +250,13 @@ def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_p
     kept = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (folder / "chunks").glob("*.npz")}
     assert 4 <= len(kept) < total and not (folder / "atlas.json").exists()
     # resumed on one device: other chunk boundaries than the killed run's two-device ones
-    out, err = finish(start(tmp_path / "again", *BIG, f"sweep.resume={folder}", devices=1))
+    out, err = finish(start(tmp_path / "again", *BIG, f"sweep.resume={folder}", cache=jax_cache, devices=1))
     assert f"resuming: {sum(int(n[11:21]) - int(n[:10]) for n in kept)} of 12000 starts were finished" in out + err
     assert {n: (p.stat().st_ino, p.stat().st_mtime_ns) for n in kept for p in [folder / "chunks" / n]} == kept
     assert_same_results(results(folder), expected)
 
     # Ctrl-C: one line that gives the command to resume with, which then finishes the sweep
-    stopped = start(tmp_path / "stopped", *BIG)
+    stopped = start(tmp_path / "stopped", *BIG, cache=jax_cache)
     wait_for_chunks(tmp_path / "stopped", stopped, 2)
     stopped.send_signal(signal.SIGINT)
     _, err = stopped.communicate(timeout=60)
@@ -268,5 +268,5 @@ def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_p
     )
     command = shlex.split(line.split("resume with: ")[1])
     assert command[:3] == ["python", "-m", "xorjax.run"]
-    finish(start(tmp_path / "stopped", *command[3:]))
+    finish(start(tmp_path / "stopped", *command[3:], cache=jax_cache))
     assert_same_results(results(folder), expected)

@@ -1,12 +1,13 @@
 """End to end: ``python -m xorjax.run`` in a subprocess, from a folder that is not the repository."""
 
 import json
+import logging
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
-from conftest import run_dirs
+from conftest import ANOTHER_ANSWER, MULTIRUN_OF_RUNS, run_dirs, run_here
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +35,10 @@ def test_default_run_learns_xor_and_leaves_its_files(shared_run):
 
 
 def test_same_config_and_seed_give_identical_files(run_xorjax, tmp_path):
+    # the settings of the multirun's jobs below but the seed: their compiled program is shared through the cache
+    settings = ("seed=3", "model.hidden=[3]", "steps=500", "logger.plots=false", "logger.tensorboard=false")
     for _ in range(2):
-        assert (
-            run_xorjax(
-                "seed=3", "model.hidden=[3]", "steps=2000", "logger.plots=false", "logger.tensorboard=false"
-            ).returncode
-            == 0
-        )
+        assert run_xorjax(*settings).returncode == 0
     a, b = run_dirs(tmp_path)
     assert a != b
     for name in ("metrics.json", "weights.json", "history.csv"):
@@ -52,52 +50,45 @@ def test_learned_weights_load_back_into_handcrafted_and_train(run_xorjax, tmp_pa
     assert r.returncode == 0, r.stderr
     (trained,) = run_dirs(root)
     weights = trained / "weights.json"
-    r = run_xorjax("experiment=handcrafted", "init=file", f"init.path={weights}")
+    quiet = ("logger.plots=false", "logger.tensorboard=false")  # the test reads the numbers only
+    r = run_xorjax("experiment=handcrafted", "init=file", f"init.path={weights}", *quiet)
     assert r.returncode == 0, r.stderr
     (loaded,) = run_dirs(tmp_path)
     np.testing.assert_allclose(metrics(loaded)["predictions"], metrics(trained)["predictions"], rtol=1e-6)
-    # and continue training from them
-    r = run_xorjax("init=file", f"init.path={weights}", "steps=10", "logger.plots=false", "logger.tensorboard=false")
-    assert r.returncode == 0, r.stderr
+    # and continue training from them (in this process)
+    assert run_here(tmp_path / "more", "init=file", f"init.path={weights}", "steps=10", *quiet)["steps"] == 10
 
 
-def test_handcrafted_shows_the_lecture_and_checks_another_answer(run_xorjax, tmp_path, shared_run):
+def test_handcrafted_shows_the_lecture_and_checks_another_answer(run_xorjax, tmp_path, shared_run, caplog):
     r, root = shared_run("experiment=handcrafted")  # test_plots reads its pictures
     assert r.returncode == 0, r.stderr
     assert "These weights compute XOR." in r.stdout and "-8.0000" in r.stdout  # z1 for (0,0)
     (lecture,) = run_dirs(root)
     np.testing.assert_allclose(metrics(lecture)["predictions"], [0.0112, 0.9949, 0.9949, 0.0244], atol=5e-4)
-    # Another w and b: OR and NAND into AND.
-    quiet = ("logger.plots=false", "logger.tensorboard=false")  # the answer is on the console
-    r = run_xorjax(
-        "experiment=handcrafted",
-        "handcrafted.W1=[[20,-20],[20,-20]]",
-        "handcrafted.b1=[-10,30]",
-        "handcrafted.W2=[[20],[20]]",
-        "handcrafted.b2=[-30]",
-        *quiet,
-    )
+    # Another w and b: OR and NAND into AND (W1=[[20,-20],[20,-20]] b1=[-10,30] W2=[[20],[20]] b2=[-30]; the
+    # run test_playground opens in the browser).
+    r, _ = shared_run(*ANOTHER_ANSWER)
     assert r.returncode == 0 and "These weights compute XOR." in r.stdout
-    r = run_xorjax("experiment=handcrafted", "handcrafted.b2=[60]", *quiet)
-    assert r.returncode == 0 and "do not compute XOR" in r.stdout
+    quiet = ("logger.plots=false", "logger.tensorboard=false")  # the answer is on the console
+    with caplog.at_level(logging.INFO):  # the experiment itself, in this process
+        run_here(tmp_path / "b2", "experiment=handcrafted", "handcrafted.b2=[60]", *quiet)
+    assert "do not compute XOR" in caplog.text
     r = run_xorjax("experiment=handcrafted", "handcrafted.W1=[[1,2,3],[1,2,3]]")
     assert r.returncode == 2 and "handcrafted.W1" in r.stderr
 
 
 def test_logistic_regression_fails_and_says_why(run_xorjax, tmp_path):
-    r = run_xorjax("experiment=logistic")
+    r = run_xorjax("experiment=logistic", "logger.plots=false", "logger.tensorboard=false")
     assert r.returncode == 0, r.stderr
     assert "no line separates them" in r.stdout
     (folder,) = run_dirs(tmp_path)
     assert metrics(folder)["accuracy"] <= 0.75 and metrics(folder)["hidden"] == []
 
 
-def test_multirun_sweeps_seeds_and_shapes(run_xorjax, tmp_path):
-    r = run_xorjax(
-        "-m", "seed=0,1", "model.hidden=[2],[3]", "steps=500", "logger.plots=false", "logger.tensorboard=false"
-    )
+def test_multirun_sweeps_seeds_and_shapes(shared_run):
+    r, root = shared_run(*MULTIRUN_OF_RUNS)  # -m seed=0,1 model.hidden=[2],[3] steps=500 (test_summary reads it too)
     assert r.returncode == 0, r.stderr
-    runs = run_dirs(tmp_path)
+    runs = run_dirs(root)
     assert len(runs) == 4 and all("multirun" in str(d) for d in runs)
     assert sorted((metrics(d)["seed"], metrics(d)["hidden"][0]) for d in runs) == [(0, 2), (0, 3), (1, 2), (1, 3)]
 
@@ -112,30 +103,36 @@ def test_bad_input_is_one_line_and_touches_no_earlier_run(run_xorjax, tmp_path, 
         r = run_xorjax(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.count("\n") == 1 and r.stderr.startswith("xorjax: ") and "Traceback" not in r.stderr
+        if args == ["optimizer.lr=-1"]:  # a value: refused from the config Hydra composes, before any folder
+            assert r.stderr.startswith("xorjax: optimizer.lr=-1.0 is not allowed: must be a finite number > 0")
     after = {p: p.read_bytes() for p in (tmp_path / "outputs").rglob("*") if p.is_file()}
     assert after == before
 
 
 def test_a_diverging_run_finishes_with_status_diverged(run_xorjax, tmp_path):
-    r = run_xorjax("optimizer.lr=1000")
+    r = run_xorjax("optimizer.lr=1000", "steps=500", "logger.plots=false", "logger.tensorboard=false")
     assert r.returncode == 0, r.stderr
     assert metrics(run_dirs(tmp_path)[0])["status"] == "diverged"
 
 
-def test_two_runs_started_together_get_their_own_folders(run_xorjax, tmp_path):
+def test_two_runs_started_together_get_their_own_folders(tmp_path, jax_cache):
     import os
     import sys
 
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    # The settings of job seed=0 model.hidden=[2] of the multirun above, whose compiled program the second run loads
+    # from the cache; the first compiles its own (cache=false: a run that neither reads nor writes the cache).
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(jax_cache))
+    quiet = ("steps=500", "logger.plots=false", "logger.tensorboard=false")
+    assert set(quiet) <= set(MULTIRUN_OF_RUNS)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "xorjax.run", "steps=5", "cache=false", "logger.plots=false"],
+            [sys.executable, "-m", "xorjax.run", *quiet, *extra],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(2)
+        for extra in (["cache=false"], [])
     ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert len(run_dirs(tmp_path)) == 2

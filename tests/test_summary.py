@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import job_dir
+from conftest import MULTIRUN_OF_RUNS, MULTIRUN_OF_SWEEPS, job_dir
 from omegaconf import OmegaConf
 
 from xorjax import callbacks, summary
@@ -93,18 +93,11 @@ def test_the_command_rebuilds_it_and_refuses_a_missing_folder(sweep_dir, tmp_pat
 
 
 @pytest.mark.slow
-def test_a_multirun_over_shapes_leaves_one_summary(run_xorjax, tmp_path):
-    r = run_xorjax(
-        "-m",
-        "experiment=sweep",
-        "model.hidden=[1],[2]",
-        "sweep.lrs=[0.5,2.0]",
-        "sweep.seeds=8",
-        "steps=301",
-        "logger.plots=false",
-    )
+def test_a_multirun_over_shapes_leaves_one_summary(shared_run):
+    # hidden [1] and [2], each a sweep over lr 0.5 and 2.0 with 8 seeds, 301 steps (test_io reads it too)
+    r, root = shared_run(*MULTIRUN_OF_SWEEPS)
     assert r.returncode == 0, r.stderr
-    (folder,) = [p.parent for p in (tmp_path / "outputs" / "multirun").rglob("summary.csv")]
+    (folder,) = [p.parent for p in (root / "outputs" / "multirun").rglob("summary.csv")]
     with open(folder / "summary.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["hidden"], r["lr"], r["seeds"]) for r in rows] == [
@@ -184,11 +177,12 @@ def test_a_multirun_of_runs_and_sweeps_keeps_both_tables(runs_dir):
 
 
 @pytest.mark.slow
-def test_a_multirun_of_training_runs_leaves_a_summary(run_xorjax, tmp_path):
-    r = run_xorjax("-m", "seed=0,1", "steps=4000", "logger.plots=false", "logger.tensorboard=false")
+def test_a_multirun_of_training_runs_leaves_a_summary(shared_run):
+    r, root = shared_run(*MULTIRUN_OF_RUNS)  # seed 0 and 1 x hidden [2] and [3] (test_run reads it too)
     assert r.returncode == 0, r.stderr
-    (folder,) = [p.parent for p in (tmp_path / "outputs" / "multirun").rglob("summary.md")]
+    (folder,) = [p.parent for p in (root / "outputs" / "multirun").rglob("summary.md")]
     md = (folder / "summary.md").read_text()
-    statuses = [json.loads((job_dir(folder, j) / "metrics.json").read_text())["status"] for j in (0, 1)]
-    assert f"| 0 | seed=0 | {statuses[0]} |" in md and f"| 1 | seed=1 | {statuses[1]} |" in md
+    for j in range(4):  # a row per job: its number, the overrides that differ, how it ended
+        m = json.loads((job_dir(folder, j) / "metrics.json").read_text())
+        assert f"| {j} | seed={m['seed']} model.hidden=[{m['hidden'][0]}] | {m['status']} |" in md
     assert (folder / "summary.png").is_file()

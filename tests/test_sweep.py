@@ -2,12 +2,13 @@
 are right, and the experiments (sweep, rhw1986, basin) leave their files or refuse bad input in one line."""
 
 import json
+import logging
 import math
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import grid, run_dirs
+from conftest import SWEEP, grid, run_dirs, run_here
 from hydra import compose, initialize_config_dir
 
 from xorjax import run
@@ -110,7 +111,7 @@ def test_diverged_beats_everything_and_a_stop_criterion_decides_solved():
 
 
 def test_diverging_starts_are_counted_never_raised():
-    _, per, starts = sweep_of(4, [1e38, 0.5], [1.0])
+    _, per, starts = sweep_of(4, [1e38, 0.5], [1.0], chunk=16)  # one chunk, padded: the first test's program
     stats = tally.statistics(starts, per["group"] == 0)
     assert stats["outcomes"]["diverged"] == 4 and stats["success_rate"] == 0.0
     assert tally.statistics(starts, per["group"] == 1)["outcomes"]["diverged"] == 0
@@ -210,12 +211,14 @@ def test_bad_sweep_settings_are_one_line(args, message):
 
 @pytest.mark.slow
 @pytest.mark.floors
-def test_sweep_writes_the_atlas_and_its_start_replays_as_a_single_run(run_xorjax, tmp_path):
+def test_sweep_writes_the_atlas_and_its_start_replays_as_a_single_run(run_xorjax, tmp_path, shared_run, caplog):
     common = ["steps=1001", "logger.tensorboard=false"]
-    r = run_xorjax("experiment=sweep", "sweep.seeds=24", "sweep.lrs=[0.5,2.0]", *common)
+    quiet = ("logger.plots=false", "logger.tensorboard=false")
+    r, root = shared_run(*SWEEP)  # experiment=sweep, 24 seeds, lr 0.5 and 2.0, *common (test_io reads it too)
+    assert SWEEP[-2:] == tuple(common)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr and "x1 AND NOT x2 + x2 AND NOT x1 -> OR" in r.stdout
-    (folder,) = run_dirs(tmp_path, "atlas.json")
+    (folder,) = run_dirs(root, "atlas.json")
     atlas = json.loads((folder / "atlas.json").read_text())
     assert [(c["hidden"], c["lr"], c["init_scale"], c["seeds"]) for c in atlas["configs"]] == [
         ([2], 0.5, 1.0, 24),
@@ -232,12 +235,13 @@ def test_sweep_writes_the_atlas_and_its_start_replays_as_a_single_run(run_xorjax
     f = c["families"][0]
     r = run_xorjax(f"seed={f['seed']}", "optimizer.lr=2.0", "logger.plots=false", *common)
     assert r.returncode == 0, r.stderr
-    (single_run,) = [d for d in run_dirs(tmp_path) if d != folder]
+    (single_run,) = run_dirs(tmp_path)
     assert json.loads((single_run / "weights.json").read_text()) == json.loads((folder / f["weights"]).read_text())
     assert json.loads((single_run / "metrics.json").read_text())["status"] == "solved"
-    # ... which experiment=handcrafted loads and confirms
-    r = run_xorjax("experiment=handcrafted", "init=file", f"init.path={folder / f['weights']}", "logger.plots=false")
-    assert r.returncode == 0 and "These weights compute XOR." in r.stdout, r.stderr
+    # ... which experiment=handcrafted loads and confirms (in this process)
+    with caplog.at_level(logging.INFO):
+        run_here(tmp_path / "h", "experiment=handcrafted", "init=file", f"init.path={folder / f['weights']}", *quiet)
+    assert "These weights compute XOR." in caplog.text
 
 
 @pytest.mark.slow
