@@ -293,3 +293,25 @@ def test_the_basins_base_start_is_in_the_legend(tmp_path, monkeypatch):
     for ax in fig.axes:
         assert "the base start (seed 0)" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert inside
+
+
+def test_the_landscapes_dots_are_where_training_stopped(tmp_path, monkeypatch):
+    # Left and right panels mark the point itself: t = 0 along the eigen-direction, r = 1 along the ray. Both dots
+    # must sit on their curves there, at the point's own cost (the right one once sat at r = 2's cost).
+    from xorjax.core import curvature
+    from xorjax.output.plots import starts
+
+    params = {k: 3 * np.asarray(v, np.float64) for k, v in descent.init_starts([252], (2,)).items()}
+    thetas, unravel = curvature.flat(params)
+    directions = np.linalg.qr(np.random.default_rng(0).normal(size=(thetas.shape[1], 2)))[0]
+    cut = curvature.slices(thetas[0], directions, 2.0, unravel, "sigmoid", "bce")
+    own = float(model.cost({k: v[..., 0] for k, v in params.items()}, data.X, data.Y, "sigmoid", "bce"))
+    drawn = []
+    monkeypatch.setattr(starts, "save", lambda fig, path, tight=True: drawn.append(fig))  # the figure, not a PNG
+    starts.landscape(tmp_path / "landscape.png", [{"status": "slow", "title": "seed 252", **cut}], 2.0)
+    left, _, right = drawn[0].axes[:3]
+    (_, dot_left), (curve, dot_right) = left.get_lines(), right.get_lines()
+    assert dot_left.get_xdata()[0] == 0 and dot_left.get_ydata()[0] == pytest.approx(own, rel=1e-6)
+    assert dot_right.get_xdata()[0] == 1 and dot_right.get_ydata()[0] == pytest.approx(own, rel=1e-6)
+    r, ray = np.asarray(curve.get_xdata()), np.asarray(curve.get_ydata())
+    assert np.interp(0.0, np.log(r), ray) == pytest.approx(own, rel=1e-6)  # on the curve, at r = 1

@@ -209,11 +209,12 @@ def kicked(thetas: np.ndarray, directions: np.ndarray, size: float, unravel, act
 
 def slices(theta: np.ndarray, directions: np.ndarray, span: float, unravel, activation: str, loss: str, n: int = 61):
     """The pictures' data for one start: the cost along θ + t·d1 (t in [-span, span]), over the plane
-    θ + s·d1 + t·d2 (an n x n grid), and along the ray r·θ (r from 1/4 to 16: the weights scaled, the way a
-    plateau leads off to infinity). Returns {"t", "line", "grid", "r", "ray"}."""
+    θ + s·d1 + t·d2 (an n x n grid), and along the ray r·θ (r from 1/16 to 16: the weights scaled, the way a
+    plateau leads off to infinity). t = 0 and r = 1, the point itself, are both the middle entry. Returns
+    {"t", "line", "grid", "r", "ray"}."""
     t = np.linspace(-span, span, 4 * n + 1)  # odd: t = 0, the point itself, is one of them
     s = np.linspace(-span, span, n)
-    r = np.geomspace(0.25, 16, 4 * n + 1)  # r = 1 in the middle
+    r = np.geomspace(1 / 16, 16, 4 * n + 1)  # symmetric in log r, so the middle is r = 1 exactly
     d1, d2 = directions[:, 0], directions[:, 1]
     a, b = np.meshgrid(s, s, indexing="ij")  # row = along d1, column = along d2
     points = {

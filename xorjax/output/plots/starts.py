@@ -218,7 +218,7 @@ def landscape(path, rows: list[dict], span: float) -> Path:
         fig.subplots_adjust(left=0.06, right=0.97, top=1 - 0.9 / height, bottom=0.5 / height, hspace=0.6, wspace=0.3)
         for (left, middle, right), row in zip(axes, rows):
             color = COLORS.get(row["status"], "#4a5568")
-            mid = len(row["t"]) // 2
+            mid = len(row["t"]) // 2  # t = 0 and r = 1: the point itself (curvature.slices)
             left.plot(row["t"], row["line"], color=color, lw=2)
             left.plot([0], [row["line"][mid]], "o", color="black", ms=5, label="where training stopped")
             left.set(xlabel="t along v1, the eigenvector of the smallest eigenvalue", ylabel="cost")
