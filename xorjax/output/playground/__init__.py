@@ -38,7 +38,8 @@ SLIDER = {"min": -30, "max": 30, "step": 0.1}  # the number boxes take any value
 LR_CHOICES = (0.03, 0.1, 0.3, 1.0, 3.0)  # one click each beside the learning rate's box, which takes any rate > 0
 SPEEDS = (1, 10, 100, 1000)  # steps a frame while playing (about 60 frames a second)
 SPEED = 10  # the first: a 10,001-step run of the lab in under 20 s, slow enough to watch the weights move
-# The most steps the page takes (a link's train=, or playing): a million take about a second (README).
+# The most steps the page takes (a link's train=, or playing): a million take 0.3 to 1 s here
+# (benchmarks/bench_playground.py), so a link never holds the page for more than a few seconds.
 MAX_TRAIN = 10_000_000
 
 

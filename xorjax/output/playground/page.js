@@ -475,16 +475,16 @@
     }
     ctx.setLineDash([8, 6]);
     ctx.strokeStyle = "#718096";
-    ctx.textAlign = "left";
+    ctx.textAlign = "right"; // at the right, where a falling curve has left these levels
     ctx.font = "14px sans-serif";
-    [["plateau: ln 2", marks[0]], ["two-stuck: ln 2 / 2", marks[1]]].forEach(([label, c]) => {
+    [["plateau: ln 2", marks[0], -5], ["two-stuck: ln 2 / 2", marks[1], 15]].forEach(([label, c, dy]) => {
       const y = Yc(c);
       ctx.beginPath();
       ctx.moveTo(left, y);
       ctx.lineTo(left + pw, y);
       ctx.stroke();
       ctx.fillStyle = "#4a5568";
-      ctx.fillText(label, left + 6, y - 5);
+      ctx.fillText(label, left + pw - 6, y + dy);
     });
     ctx.setLineDash([]);
     ctx.font = "16px sans-serif";
