@@ -303,8 +303,11 @@ def test_a_preset_and_reset(browser, page_url):
     browser.find_element("id", "xj-reset").click()
     assert_shows(browser, ANOTHER)  # the start: the preset, step 0
     assert browser.find_element("id", "xj-step").text == "0" and "train" not in in_link(browser)
+    from selenium.webdriver.support.ui import WebDriverWait
+
     browser.find_element("id", "xj-copy").click()
-    status = browser.find_element("id", "xj-status").text
+    # The clipboard answers asynchronously.
+    status = WebDriverWait(browser, 10).until(lambda b: b.find_element("id", "xj-status").text)
     link = browser.find_element("id", "xj-link")
     # The clipboard may be refused to a page opened from a file; then the link is shown, selected, to copy.
     assert status.startswith("Link copied") or (

@@ -222,19 +222,25 @@ def _training(lr: float) -> str:
 <input type="number" id="xj-lr" min="0" step="any" value="{_number(lr)}" inputmode="decimal">
 <span role="group" aria-label="Learning rates">{choices}</span></div>
 <div class="xj-speed"><label for="xj-speed">speed</label> <select id="xj-speed">{speeds}</select></div>
-<p class="xj-readout"><span>step <output id="xj-step" data-value="0">0</output></span>
+<div class="xj-now"><p class="xj-readout"><span>step <output id="xj-step" data-value="0">0</output></span>
 <span>cost <output id="xj-cost"></output></span></p>
-<p id="xj-state" aria-live="polite"></p>
+<p id="xj-state" aria-live="polite"></p></div>
+<figure class="xj-curve"><canvas id="xj-curve" width="720" height="280" role="img"
+aria-label="The cost over the steps, on a log scale"></canvas></figure>
 </div>"""
 
 
 def section(start, presets: list[Preset], lr: float, log_every: int) -> str:
     """The section's HTML, opened at the weights ``start`` with the learning rate ``lr`` (a link's fragment wins
     over both); its status rules read the cost every ``log_every`` steps, as a run with that ``log_every`` does."""
-    table_head = "".join(f"<th>{h}</th>" for h in ("x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "prediction", "XOR"))
+    # The sums z (class xj-z) make way for ŷ on a phone's width (page.css).
+    table_head = "".join(
+        f'<th class="xj-z">{h}</th>' if h.startswith(("z", "ẑ")) else f"<th>{h}</th>"
+        for h in ("x1", "x2", "z1", "y1", "z2", "y2", "ẑ", "ŷ", "prediction", "XOR")
+    )
     rows = "".join(
         f'<tr id="xj-row-{p}"><td>{x1}</td><td>{x2}</td>'
-        + "".join(f'<td class="xj-{c}"></td>' for c in ("z1", "y1", "z2", "y2", "zhat"))
+        + "".join(f'<td class="xj-{c}{" xj-z" if "z" in c else ""}"></td>' for c in ("z1", "y1", "z2", "y2", "zhat"))
         + f'<td id="xj-yhat-{p}"></td><td class="xj-pred"></td><td>{y}</td></tr>'
         for p, ((x1, x2), y) in enumerate(zip(data.PATTERNS, data.TARGETS))
     )
@@ -279,8 +285,6 @@ them.</p>
 <p id="xj-verdict" aria-live="polite"></p>
 <p id="xj-gates"></p>
 <div class="xj-scroll"><table class="xj-table"><thead><tr>{table_head}</tr></thead><tbody>{rows}</tbody></table></div>
-<figure class="xj-curve"><canvas id="xj-curve" width="720" height="280" role="img"
-aria-label="The cost over the steps, on a log scale"></canvas></figure>
 </div>
 <figure class="xj-figure"><canvas id="xj-surface" width="560" height="560" role="img"
 aria-label="Decision surface: ŷ over the input plane, its ŷ = 0.5 line and the four patterns"></canvas>
