@@ -550,13 +550,40 @@ def test_the_page_trains_at_least_10000_steps_a_second(browser, page_url):
     assert 100_000 / seconds >= 10_000, f"{100_000 / seconds:,.0f} steps a second"
 
 
+def test_on_a_projector_and_on_a_phone(browser, page_url):
+    """At 1024×768 the training's controls, counter, cost, status and curve fit one screen; 390 px wide, nothing
+    makes the page scroll sideways (the truth table scrolls in its own box) and the buttons stay large enough to
+    tap. (The screenshots of both are described in the issue's note.)"""
+    rect = "const r = document.getElementById(arguments[0]).getBoundingClientRect(); return [r.top, r.bottom, r.height]"
+    try:
+        browser.set_window_size(1024, 768)
+        open_page(browser, f"{page_url}#{playground.fragment(STUCK, 0.5, 1000)}")
+        browser.execute_script("document.getElementById('xj-play').scrollIntoView(true)")
+        height = browser.execute_script("return window.innerHeight")
+        for hook in ("xj-play", "xj-lr", "xj-step", "xj-cost", "xj-state", "xj-curve"):
+            top, bottom, _ = browser.execute_script(rect, hook)
+            assert 0 <= top and bottom <= height, hook
+        browser.set_window_size(390, 844)
+        open_page(browser, f"{page_url}#{playground.fragment(STUCK, 0.5, 1000)}")
+        width = browser.execute_script("return window.innerWidth")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        for hook in ("xj-play", "xj-step-1", "xj-step-100", "xj-reset"):
+            assert browser.execute_script(rect, hook)[2] >= 44, hook  # a finger's width (WCAG's 44 px)
+    finally:
+        browser.set_window_size(1366, 1100)  # the module's browser, as the fixture made it
+
+
 @pytest.mark.slow
 def test_a_regular_install_writes_the_page(tmp_path):
     """``pip install .`` (not editable) ships the script and the style: the page it writes holds them."""
     root = Path(__file__).parent.parent
     source = tmp_path / "source"  # a copy: no build/ left by an earlier build can slip old files in
     shutil.copytree(
-        root, source, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "outputs", "__pycache__")
+        root,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "outputs", "multirun", "__pycache__", ".*_cache"
+        ),
     )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], check=True)
