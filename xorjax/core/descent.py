@@ -190,10 +190,13 @@ STATUS_MEANING = {
 }
 
 
+LATE = 0.9  # "the last tenth of the run" begins at this fraction of its records
+
+
 def late_record(records: int) -> int:
     """The record nearest 90% of the run: where "the last tenth of the run" begins for the status rules and
     for the weights' growth (``landscape``)."""
-    return round(0.9 * (records - 1))
+    return round(LATE * (records - 1))
 
 
 def status(trained: Trained, Y=None) -> jax.Array:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax.config import ANOTHER_WEIGHTS, LECTURE_WEIGHTS, Config
+from xorjax.config import ANOTHER_WEIGHTS, LECTURE_WEIGHTS, Config, OptimizerConfig
 from xorjax.core import data, descent, model
 from xorjax.errors import XorjaxError
 from xorjax.output import io, playground, tables
@@ -56,18 +56,20 @@ def presets(atlas_json=None) -> list[playground.Preset]:
 
 
 def playground_section(atlas_json=None) -> str:
-    """The playground as a section of the lecture's page, at the lecture's weights."""
-    return playground.section(LECTURE_WEIGHTS, presets(atlas_json))
+    """The playground as a section of the lecture's page, at the lecture's weights, training at the default
+    learning rate and reading its status as a default run does."""
+    return playground.section(LECTURE_WEIGHTS, presets(atlas_json), OptimizerConfig.lr, Config.log_every)
 
 
-def write_playground(out: Path, params: dict, activation: str) -> str:
-    """Writes ``out/playground.html`` opened at ``params``; returns the line that gives its link (with the
-    weights in its fragment), or that says why there is none."""
+def write_playground(out: Path, params: dict, activation: str, lr: float = OptimizerConfig.lr) -> str:
+    """Writes ``out/playground.html`` opened at ``params``, training at ``lr`` (a run's default: the handcrafted
+    experiment reads no optimizer); returns the line that gives its link (with the weights and ``lr`` in its
+    fragment), or that says why there is none."""
     if not playground.fits(params, activation):
         shape = "-".join(str(n) for n in model.layer_sizes(model.hidden_of(params)))
         return f"(playground.html is for the 2-2-1 sigmoid net, not this {shape} {activation} one: not written)"
-    page = io.write_atomic(out / "playground.html", playground.page(params, presets()))
-    return f"find another w and b in the browser: {page.resolve().as_uri()}#{playground.fragment(params)}"
+    page = io.write_atomic(out / "playground.html", playground.page(params, presets(), lr, Config.log_every))
+    return f"find another w and b in the browser: {page.resolve().as_uri()}#{playground.fragment(params, lr)}"
 
 
 def run(cfg: Config, out: Path) -> dict:
