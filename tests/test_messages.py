@@ -14,7 +14,7 @@ from xorjax.core import data, descent, model
 from xorjax.experiments import handcrafted, rhw1986, sweep, train
 from xorjax.output import tables
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+SWEEPS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "sweeps.md"  # the statuses' table
 QUIET = LoggerConfig(tensorboard=False, plots=False, progress=False)
 
 
@@ -64,8 +64,8 @@ def test_every_status_has_one_line_that_says_what_it_means():
     assert "more steps" in descent.STATUS_MEANING["slow"]
 
 
-def test_the_readme_table_quotes_the_meanings_word_for_word():
-    rows = dict(re.findall(r"^\| ([a-z-]+) \| (.+) \|$", README.read_text(), flags=re.M))
+def test_the_docs_table_quotes_the_meanings_word_for_word():
+    rows = dict(re.findall(r"^\| ([a-z-]+) \| (.+) \|$", SWEEPS_PAGE.read_text(), flags=re.M))
     for status, meaning in descent.STATUS_MEANING.items():
         assert rows[status].replace("\\|", "|") == meaning, status
 
