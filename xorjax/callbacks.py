@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from xorjax import summary
 from xorjax.errors import XorjaxError
+from xorjax.output import io
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +26,26 @@ log = logging.getLogger(__name__)
 class CheckSettings(Callback):
     """A single run's values (lr > 0, a readable init.path …) are checked on the config Hydra has just composed,
     before it makes the run folder: a bad setting costs one line and leaves outputs/ as it was. (A multirun's
-    jobs are checked by ``run.check_overrides`` before the first starts.)"""
+    jobs are checked by ``run.check_overrides`` before the first starts.) The folder a run or multirun writes into
+    is checked then too: one that cannot be written is named before any training starts."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         from xorjax import run
 
         try:
             run.prepare(config, config.hydra.runtime.choices.experiment)
+            io.check_writable(config.hydra.run.dir)
         except XorjaxError as e:
             # SystemExit, not an exception: Hydra turns a callback's exception into a warning and runs on.
             print(f"xorjax: {e}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(e.status)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        try:
+            io.check_writable(config.hydra.sweep.dir)
+        except XorjaxError as e:
+            print(f"xorjax: {e}", file=sys.stderr)
+            sys.exit(e.status)
 
 
 class MultirunSummary(Callback):
