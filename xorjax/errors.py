@@ -32,17 +32,18 @@ class XorjaxError(Exception):
 
 class WriteError(XorjaxError):
     """A file or folder that could not be written: the one exception every write failure becomes, raised by the
-    writer (``io.write_atomic``), the log files and the folder checks, with the cause in words and the path."""
+    writer (``io.write_atomic``), the log files and the folder checks, with the cause in words and the path;
+    ``kept``: what of the work is safe on disk (a sweep's finished chunks), said after them."""
 
     status = WRITE
 
-    def __init__(self, path, error: OSError | str, resume: str | None = None):
+    def __init__(self, path, error: OSError | str, resume: str | None = None, kept: str | None = None):
         cause = error if isinstance(error, str) else describe(error)
-        super().__init__(f"{cause} while writing {path}", resume)
-        self.path, self.cause = path, cause
+        super().__init__(f"{cause} while writing {path}" + (f"; {kept}" if kept else ""), resume)
+        self.path, self.cause, self.kept = path, cause, kept
 
     def __reduce__(self):
-        return type(self), (self.path, self.cause, self.resume)
+        return type(self), (self.path, self.cause, self.resume, self.kept)
 
 
 def describe(error: OSError) -> str:
