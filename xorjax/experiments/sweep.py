@@ -681,10 +681,43 @@ def save_part(cfg: Config, atlas: dict, tallies: list, firsts: dict, out: Path) 
 
 
 def load_part(folder: Path) -> tuple[dict, list, dict]:
-    """A finished part's ``part.json`` and its (tallies, firsts)."""
-    record = json.loads((folder / PART).read_text())
-    with np.load(folder / TALLIES) as f:
-        return record, *parts.from_arrays({k: f[k] for k in f.files})
+    """A finished part's ``part.json`` and its (tallies, firsts), both checked: a file that cannot be read, lacks a
+    key or an array, or whose numbers do not fit its settings (its outcomes must count the starts of its block)
+    raises ``XorjaxError`` naming it."""
+    record = read_part(folder)
+    settings = record["settings"]
+    try:
+        with np.load(folder / TALLIES) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as e:  # cut short, overwritten, missing: all mean this part cannot be merged
+        raise XorjaxError(f"{folder / TALLIES} is damaged (not readable: {type(e).__name__}: {e})") from None
+    lo, hi = record["starts"]
+    cells = size(settings) // settings["sweep.seeds"]
+    problem = parts.damage(arrays, cells, hi - lo, model.param_shapes(settings["model.hidden"]))
+    if problem:
+        raise XorjaxError(f"{folder / TALLIES} is damaged ({problem})")
+    return record, *parts.from_arrays(arrays)
+
+
+def read_part(folder: Path) -> dict:
+    """A part's ``part.json``, checked: every key a merge reads, and a block of starts that is the part's own."""
+    path = folder / PART
+    try:
+        record = json.loads(path.read_text())
+        settings = record["settings"]
+        of = size(settings)
+        block = list(parts.block(of, settings["sweep.parts"], settings["sweep.part"]))
+        wanted = {"part": settings["sweep.part"], "of_parts": settings["sweep.parts"], "starts": block, "of_starts": of}
+        for key, value in wanted.items():
+            if record[key] != value:
+                raise ValueError(f"{key} is {record[key]}, its settings give {value}")
+        for key in ("config", "atlas", "timing"):
+            if not isinstance(record[key], dict):
+                raise ValueError(f"{key} is not an object")
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as e:
+        what = f"no key {e}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+        raise XorjaxError(f"{path} is damaged ({what})") from None
+    return record
 
 
 def merge_key(settings: dict) -> str:
