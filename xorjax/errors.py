@@ -5,9 +5,9 @@ import os
 
 # The exit statuses of ``python -m xorjax.run`` (and ``python -m xorjax.summary``), as the README's table lists them.
 EXIT = {
-    "done": 0,
+    "done (a run that does not learn XOR has a result, not an error)": 0,
     "a job of a multirun failed (Hydra's own status)": 1,
-    "a setting or an input file is wrong, refused before anything runs": 2,
+    "a setting or an input file is wrong: refused in one line, before anything runs": 2,
     "a file or folder could not be written (no space, quota, read-only, permission, I/O error)": 74,
     "interrupted (Ctrl-C)": 130,
 }

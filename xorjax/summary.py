@@ -302,7 +302,9 @@ def find_parts(folders: list[Path]) -> list[dict]:
                     record, damaged = None, str(e)
             settings = record["settings"] if record else _read(run / sweep.CHUNKS / sweep.SETTINGS)
             if settings and settings.get("sweep.parts", 1) > 1:
-                found.append({"folder": run.resolve(), "settings": settings, "finished": record is not None})
+                found.append(
+                    {"folder": run.resolve(), "settings": settings, "finished": record is not None, "damaged": damaged}
+                )
             elif damaged:  # not even its settings are known: which sweep it belongs to cannot be said
                 found.append({"folder": run.resolve(), "settings": None, "damaged": damaged})
     return found
@@ -341,14 +343,10 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
                     pieces[k] = sweep.load_part(p["folder"])
                     done[k] = p["folder"]
                 except XorjaxError as e:
-                    if (p["folder"] / sweep.CHUNKS / sweep.SETTINGS).is_file():  # its chunks rewrite it, untrained
-                        again = "write it again with: " + _command(
-                            _part_overrides(p, k, shared), "sweep.resume", p["folder"]
-                        )
-                    else:  # gathered without its chunks
-                        again = "run it again with: " + _command(shared, "sweep.part", k)
-                    problems.append(f"{out}: part {k} of {of}: {e}; {again}")
-                    damaged.add(k)
+                    p["damaged"] = str(e)
+            if p.get("damaged"):
+                problems.append(f"{out}: part {k} of {of}: {p['damaged']}; {_again(p, k, shared)}")
+                damaged.add(k)
         lacking = [k for k in range(of) if k not in done]
         problems += [_lacking(out, k, found, shared) for k in lacking if k not in damaged]
         if not done or (lacking and not partial):
@@ -391,6 +389,16 @@ def _lacking(where: Path, k: int, found: list[dict], shared: list[str]) -> str:
         overrides = _part_overrides(stopped[0], k, shared)
         return f"{what} is unfinished in {folder}; finish it with: {_command(overrides, 'sweep.resume', folder)}"
     return f"{what} is missing; run it with: {_command(shared, 'sweep.part', k)}"
+
+
+def _again(found: dict, k: int, shared: list[str]) -> str:
+    """The command that writes a damaged part's files again: from its chunks, if it has them (nothing is trained
+    again), else the part run anew."""
+    from xorjax.experiments import sweep
+
+    if (found["folder"] / sweep.CHUNKS / sweep.SETTINGS).is_file():
+        return "write it again with: " + _command(_part_overrides(found, k, shared), "sweep.resume", found["folder"])
+    return "run it again with: " + _command(shared, "sweep.part", k)
 
 
 def _part_overrides(found: dict, k: int, shared: list[str]) -> list[str]:
@@ -459,7 +467,14 @@ def main_merge(args: list[str]) -> None:
 
 
 def main(argv=None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        _main(sys.argv[1:] if argv is None else argv)
+    except XorjaxError as e:  # a summary or merge that cannot be written: one line, as a run says it
+        print(f"xorjax: {e}", file=sys.stderr)
+        sys.exit(e.status)
+
+
+def _main(args: list[str]) -> None:
     if args[:1] == ["--merge"]:
         return main_merge(args[1:])
     if len(args) != 1 or args[0].startswith("-"):
