@@ -188,14 +188,20 @@ def test_a_sweep_whose_writes_fail_says_what_it_kept_and_how_to_resume(tmp_path,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("size", ["8k", "24k", "40k"])
-def test_a_run_on_a_full_disk_ends_in_seconds_with_one_line(tmpfs, jax_cache, size):
-    """8k: Hydra's own .hydra/ files fail; 24k: the JSON files or pictures (drawn by the painter's helpers); 40k:
-    TensorBoard's events (whose writer thread used to hang the process for ever)."""
+@pytest.mark.parametrize(
+    "size, extra, failing",
+    [
+        ("8k", (), ".hydra/"),  # Hydra's own files, named from the file it had open
+        ("24k", (), "weights.json"),  # the JSON files
+        ("40k", ("logger.tensorboard=false",), "history.png"),  # a picture, drawn and written by a painter's helper
+        ("40k", (), "events.out.tfevents."),  # TensorBoard's events (its writer thread used to hang the process)
+    ],
+)
+def test_a_run_on_a_full_disk_ends_in_seconds_with_one_line(tmpfs, jax_cache, size, extra, failing):
     disk = tmpfs(f"size={size}")
-    r = xorjax_command(disk, *QUICK, f"hydra.run.dir={disk}/run", cache=jax_cache, timeout=120)
+    r = xorjax_command(disk, *QUICK, *extra, f"hydra.run.dir={disk}/run", cache=jax_cache, timeout=120)
     line = one_line(r)
-    assert line.startswith(f"xorjax: no space left on device while writing {disk}/run"), line
+    assert line.startswith(f"xorjax: no space left on device while writing {disk}/run/{failing}"), line
     assert leftovers(disk) == []
 
 
@@ -242,11 +248,13 @@ def same_sweep(a: Path, b: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_a_multirun_on_a_full_disk_ends_with_one_line(tmpfs, jax_cache):
+@pytest.mark.parametrize("launcher", ["basic", "joblib", "submitit_local"])
+def test_a_multirun_on_a_full_disk_ends_with_one_line(tmpfs, jax_cache, launcher):
+    """Whichever fails first (a job's file, or the launcher's own job files): one line naming it."""
     disk = tmpfs("size=40k")
-    args = ("-m", "seed=0,1,2", "steps=301", "logger.plots=false", f"hydra.sweep.dir={disk}/multirun")
-    r = xorjax_command(disk, *args, cache=jax_cache, timeout=180)
-    assert one_line(r).startswith(f"xorjax: no space left on device while writing {disk}/multirun/")
+    args = ("-m", f"hydra/launcher={launcher}", "seed=0,1,2", "steps=301", "logger.plots=false")
+    r = xorjax_command(disk, *args, f"hydra.sweep.dir={disk}/multirun", cache=jax_cache, timeout=180)
+    assert one_line(r).startswith(f"xorjax: no space left on device while writing {disk}/multirun")
     assert leftovers(disk) == []
 
 

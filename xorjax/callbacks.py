@@ -8,6 +8,7 @@ folder>`` and ``python -m xorjax.summary --merge <folder> ...`` do the same by h
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from xorjax.errors import XorjaxError
 from xorjax.output import io
 
 log = logging.getLogger(__name__)
+MULTIRUN_DIR = "XORJAX_MULTIRUN_DIR"  # the folder of the multirun this process runs
 
 
 class CheckSettings(Callback):
@@ -46,6 +48,8 @@ class CheckSettings(Callback):
         except XorjaxError as e:
             print(f"xorjax: {e}", file=sys.stderr)
             sys.exit(e.status)
+        # For the entry point's line when a launcher's worker fails writing Hydra's files (its error names none).
+        os.environ[MULTIRUN_DIR] = str(Path(config.hydra.sweep.dir).absolute())
 
 
 class MultirunSummary(Callback):

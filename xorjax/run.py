@@ -7,6 +7,7 @@ multirun summary). This module composes the config, turns it into a ``Config`` a
 """
 
 import importlib
+import io as _io
 import logging
 import os
 import shlex
@@ -21,7 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import CompactHydraException
 from omegaconf import OmegaConf, open_dict
 
-from xorjax import command_line, config
+from xorjax import callbacks, command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
 from xorjax.errors import INTERRUPTED, WriteError, XorjaxError
@@ -195,16 +196,31 @@ def _app(cfg) -> None:
             raise
         # An experiment that can be resumed names the override that does it: this job's command line plus that.
         raise KeyboardInterrupt("resume with: " + _resume_command(e.args[0])) from None
-    except XorjaxError as e:
+    except (XorjaxError, OSError) as e:  # an OSError: written other than through io.write_atomic (a library's own)
+        if isinstance(e, OSError):
+            e = WriteError(e.filename or _written(e), e)
         print(f"xorjax: {e}" + (f"; resume with: {_resume_command(e.resume)}" if e.resume else ""), file=sys.stderr)
         sys.exit(e.status)
 
 
-def _job_folder() -> str:
-    """The folder of the job Hydra was starting, for an error of its own that names no file (writing .hydra/):
-    where Hydra has just opened the job's log."""
+def _written(error: OSError) -> str:
+    """The file a library was writing when ``error`` (which names none) was raised: the open file nearest to where
+    it was raised (Hydra's .hydra/*.yaml, a launcher's job files); else the folder of the job Hydra was starting,
+    or of the multirun."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, _io.IOBase) and isinstance(getattr(value, "name", None), str):
+                return str(Path(value.name).absolute())
     logs = [h.baseFilename for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
-    return str(Path(logs[0]).parent) if logs else "the run's folder"
+    if logs:
+        return str(Path(logs[0]).parent)
+    # a launcher's worker sends the error back without its frames: the multirun's folder is what is known
+    return os.environ.get(callbacks.MULTIRUN_DIR) or "the run's folder"
 
 
 def main() -> None:
@@ -227,7 +243,7 @@ def main() -> None:
         print(f"xorjax: {e}", file=sys.stderr)
         sys.exit(e.status)
     except OSError as e:  # written other than through io.write_atomic: a mkdir, Hydra's .hydra/ files
-        print(f"xorjax: {WriteError(e.filename or _job_folder(), e)}", file=sys.stderr)
+        print(f"xorjax: {WriteError(e.filename or _written(e), e)}", file=sys.stderr)
         sys.exit(WriteError.status)
     except CompactHydraException as e:  # what Hydra itself prints for its own errors, without HYDRA_FULL_ERROR
         print(_message(e), file=sys.stderr)
