@@ -13,6 +13,8 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -153,13 +155,21 @@ def test_a_picture_the_painters_helper_cannot_write_ends_the_run_with_its_line(t
     assert str(e.value) == f"no such file or directory while writing {tmp_path}/gone/history.png"
 
 
-def test_a_painter_whose_run_failed_kills_its_helpers_instead_of_waiting(tmp_path):
-    with deadline(60):
-        with pytest.raises(RuntimeError), painter.start(2) as p:
-            procs = list(p.procs)
-            p.drawing = procs  # as if they were drawing when the run failed
-            raise RuntimeError("the run failed")
-        assert all(proc.wait(timeout=30) is not None for proc in procs)
+def test_a_run_that_ends_while_the_painter_draws_does_not_wait_for_it(tmp_path):
+    """Ctrl-C (or any error) while the helpers draw: they are killed, and the thread waiting for them returns at
+    once, drawing nothing more; before, it waited for them (up to 600 s) and so did the process's exit."""
+    task = ("history", {"path": str(tmp_path / "history.png"), "steps": [0, 1], "loss": [0.7, 0.6]})
+    task[1]["accuracy"] = [0.5, 0.75]
+    with deadline(60), ThreadPoolExecutor(1) as pool:
+        with pytest.raises(KeyboardInterrupt), painter.start(1) as p:
+            (helper,) = p.procs
+            drawing = pool.submit(p.draw, [task])
+            while not p.drawing:  # the helper is given its picture (it is still importing matplotlib)
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+        assert drawing.result(timeout=30) in ([(None, "the run ended first")], [(task[1]["path"], None)])
+        assert helper.wait(timeout=30) is not None
+        assert p.draw([task]) == [(None, "the run ended first")]  # nothing is drawn after the run ended
 
 
 def test_a_sweep_whose_writes_fail_says_what_it_kept_and_how_to_resume(tmp_path, monkeypatch):

@@ -286,7 +286,8 @@ def heatmap(path: Path, rows: list[dict]) -> None:
 def find_parts(folders: list[Path]) -> list[dict]:
     """Every part of a split sweep below ``folders``, in the order found (by job number): its ``folder``, its
     ``settings`` (the sweep's ``fingerprint``) and whether it is ``finished`` (it has part.json; else only its
-    chunks: still running, or stopped)."""
+    chunks: still running, or stopped); ``damaged``: why its part.json cannot be trusted (``sweep.read_part``),
+    with ``settings`` None where not even its chunks say which sweep it belongs to."""
     from xorjax.experiments import sweep
 
     found = []

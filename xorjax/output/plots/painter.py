@@ -51,6 +51,8 @@ class Painter:
         """``[(function name in plots.training, kwargs), ...]`` -> ``[(path, None) or (None, why), ...]``."""
         from xorjax.output.plots import network
 
+        if self.stopped:  # the run has ended: nothing is drawn for it any more
+            return [(None, "the run ended first")] * len(tasks)
         if not self.procs:
             return [network.call(fn, kw) for fn, kw in tasks]
         procs, self.procs = self.procs, []
