@@ -313,5 +313,5 @@ def test_a_sweep_resumed_into_a_read_only_folder_is_refused_before_training(tmpf
 
 def test_the_readme_lists_every_exit_status():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for status, meaning in ((v, k) for k, v in errors.EXIT.items()):
+    for status, meaning in errors.EXIT.items():
         assert f"| {status} | {meaning} |" in readme, meaning

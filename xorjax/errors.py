@@ -3,15 +3,15 @@ edge, turns them into both (``EXIT`` is the table of exit statuses the README sh
 
 import os
 
-# The exit statuses of ``python -m xorjax.run`` (and ``python -m xorjax.summary``), as the README's table lists them.
+# The exit statuses of ``python -m xorjax.run`` (and ``python -m xorjax.summary``); the README's table lists them.
+DONE, JOB_FAILED, SETTING, WRITE, INTERRUPTED = 0, 1, 2, 74, 130  # 74: sysexits.h's EX_IOERR, 130: 128 + SIGINT
 EXIT = {
-    "done (a run that does not learn XOR has a result, not an error)": 0,
-    "a job of a multirun failed (Hydra's own status)": 1,
-    "a setting or an input file is wrong: refused in one line, before anything runs": 2,
-    "a file or folder could not be written (no space, quota, read-only, permission, I/O error)": 74,
-    "interrupted (Ctrl-C)": 130,
+    DONE: "done (a run that does not learn XOR has a result, not an error)",
+    JOB_FAILED: "Hydra's own status: a job of a multirun failed, or Hydra refused the command",
+    SETTING: "a setting or an input file is wrong: refused in one line, before anything runs",
+    WRITE: "a file or folder could not be written (no space, quota, read-only, permission, I/O error)",
+    INTERRUPTED: "interrupted (Ctrl-C)",
 }
-SETTING, WRITE, INTERRUPTED = 2, 74, 130  # 74: sysexits.h's EX_IOERR
 
 
 class XorjaxError(Exception):

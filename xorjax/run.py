@@ -25,7 +25,7 @@ from omegaconf import OmegaConf, open_dict
 from xorjax import callbacks, command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
-from xorjax.errors import INTERRUPTED, WriteError, XorjaxError
+from xorjax.errors import INTERRUPTED, JOB_FAILED, WriteError, XorjaxError
 
 
 def _config_dir() -> str:
@@ -247,7 +247,7 @@ def main() -> None:
         sys.exit(WriteError.status)
     except CompactHydraException as e:  # what Hydra itself prints for its own errors, without HYDRA_FULL_ERROR
         print(_message(e), file=sys.stderr)
-        sys.exit(1)
+        sys.exit(JOB_FAILED)
     if not args.multirun:
         # A single run has written and closed all it wrote; the interpreter's own teardown (JAX's runtime, its
         # thread pools, thousands of modules) would add 0.3-0.6 s to a 2-second run, so leave without it. A
