@@ -9,8 +9,9 @@ classes), ``atlas.md`` (the same as tables), ``solutions/*.weights.json`` (one s
 
 Every finished chunk of starts is kept in ``chunks/`` (its per-start outcomes, see ``ChunkFiles``), so a sweep
 stopped part way (Ctrl-C, SIGKILL, a lost job) is finished by the same command plus
-``sweep.resume=<its run folder>``: the finished chunks are read back, never trained again, and the results
-are written into that folder, exactly those of a sweep never stopped.
+``sweep.resume=<its run folder>``: the finished chunks are checked and read back, never trained again (a damaged
+one is named and trained again), and the results are written into that folder, exactly those of a sweep never
+stopped. A sweep that cannot write (a full disk) says how many chunks it kept and the command that resumes it.
 
 One sweep can be split over many jobs (``sweep.parts=N sweep.part=K``, see ``core/parts.py``): a part trains one
 block of the starts and leaves, besides its own atlas, ``tallies.npz`` and ``part.json``, all that a merge needs;
