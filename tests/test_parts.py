@@ -271,3 +271,44 @@ def test_an_unfinished_part_is_named_with_the_command_that_finishes_it(
     assert f"resuming: {kept} of 36 starts were finished" in r.stdout + r.stderr
     summary.main(["--merge", str(copy)])
     assert results(copy / "merged" / "0") == whole
+
+
+# --- damaged parts: checked before they are added up ----------------------------------------------------------
+
+
+def test_a_damaged_part_is_named_with_the_command_that_writes_it_again(tmp_path, whole, capsys):
+    for k in range(2):
+        (tmp_path / f"part{k}").mkdir()
+        sweep.run(settings(*SMALL, "logger.plots=false", "sweep.parts=2", f"sweep.part={k}"), tmp_path / f"part{k}")
+    part0, part1 = tmp_path / "part0", tmp_path / "part1"
+    tallies = (part1 / sweep.TALLIES).read_bytes()
+    (part1 / sweep.TALLIES).write_bytes(tallies[: len(tallies) // 2])  # cut short, as a full disk leaves it
+    with pytest.raises(SystemExit) as e:
+        summary.main(["--merge", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and not (tmp_path / "merged" / "0" / "atlas.json").exists()
+    head = (
+        f"xorjax: {tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / sweep.TALLIES} is damaged (not readable: "
+        "BadZipFile: File is not a zip file); write it again with: "
+    )
+    assert err.startswith(head)
+    command = shlex.split(err[len(head) :])
+    assert command[-1] == f"sweep.resume={part1}" and run.check_overrides(command[3:]) is None
+    sweep.run(settings(*command[3:]), part1)  # from its chunks: nothing trained again
+    summary.main(["--merge", str(tmp_path)])
+    assert results(tmp_path / "merged" / "0") == whole
+
+    # numbers that do not fit its settings, and a part.json overwritten
+    arrays = dict(np.load(part1 / sweep.TALLIES))
+    arrays["outcomes"][0, 0] += 1
+    np.savez_compressed(part1 / sweep.TALLIES, **arrays)
+    (part0 / sweep.PART).write_text("{")
+    shutil.rmtree(tmp_path / "merged")
+    written, problems = summary.merge([tmp_path])
+    assert written == [] and len(problems) == 2
+    assert problems[0].startswith(f"{tmp_path / 'merged' / '0'}: part 0 of 2: {part0 / sweep.PART} is damaged (")
+    assert problems[1].startswith(
+        f"{tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / sweep.TALLIES} is damaged (its outcomes count 73 "
+        "starts, the part trained 72); write it again with: "
+    )
+    assert all(p.endswith(f"sweep.resume={f}") for p, f in zip(problems, (part0, part1)))

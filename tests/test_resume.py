@@ -3,8 +3,10 @@ sweep resumed with ``sweep.resume=<its folder>`` ends with exactly the uninterru
 does not depend on the number of devices the starts are sharded over."""
 
 import json
+import logging
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import grid
+from conftest import grid, run_here
 from hydra import compose, initialize_config_dir
 
 from xorjax import run
@@ -270,3 +272,74 @@ def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_p
     assert command[:3] == ["python", "-m", "xorjax.run"]
     finish(start(tmp_path / "stopped", *command[3:], cache=jax_cache))
     assert_same_results(results(folder), expected)
+
+
+# --- damaged chunk files: each named in one line, trained again, and the atlas that of an undamaged sweep -------
+
+SMALL = (
+    "experiment=sweep",
+    "sweep.seeds=48",
+    "sweep.lrs=[1.0,2.0]",
+    "steps=301",
+    "sweep.chunk=16",
+    "logger.plots=false",
+)
+
+
+@pytest.fixture(scope="module")
+def undamaged(tmp_path_factory):
+    """SMALL, trained in this process (one device: chunks of 16 starts, 6 of them): its folder, read only."""
+    folder = tmp_path_factory.mktemp("undamaged")
+    run_here(folder, *SMALL)
+    return folder
+
+
+def rewrite(path, change):
+    """The chunk file ``path`` written again with ``change(arrays)`` applied (a file from another sweep, ...)."""
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    change(arrays)
+    np.savez(path, **arrays)
+
+
+DAMAGES = {
+    # a full disk or a crash leaves it cut short: numpy says zipfile.BadZipFile
+    "cut short": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    # another program wrote over it: numpy says "This file contains pickled (object) data"
+    "overwritten": lambda p: p.write_text("not a chunk\n" * 100),
+    "other settings": lambda p: rewrite(p, lambda a: a.update(fingerprint=np.asarray('{"steps": 302}'))),
+    "other starts": lambda p: rewrite(p, lambda a: a.update(span=np.asarray([0, 16]))),
+    "wrong dtype": lambda p: rewrite(p, lambda a: a.update(final_loss=a["final_loss"].astype(np.float64))),
+    "rows missing": lambda p: rewrite(p, lambda a: a.update(status=a["status"][:-1])),
+    "an array missing": lambda p: rewrite(p, lambda a: a.pop("keys")),
+}
+SAID = {
+    "cut short": "not readable: BadZipFile",
+    "overwritten": "not readable: ValueError: This file contains pickled",
+    "other settings": "written by a sweep with other settings",
+    "other starts": "it holds starts [0, 16], not those of its name",
+    "wrong dtype": "final_loss is float64[16], a chunk of 16 starts has float32[16]",
+    "rows missing": "status is int8[15], a chunk of 16 starts has int8[16]",
+    "an array missing": "no array 'keys'",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_chunk_is_named_and_trained_again_to_the_undamaged_result(
+    undamaged, tmp_path, damage, caplog, monkeypatch
+):
+    folder = shutil.copytree(undamaged, tmp_path / "sweep")
+    target = folder / "chunks" / "0000000016-0000000032.npz"
+    DAMAGES[damage](target)
+    others = {p: p.stat().st_mtime_ns for p in (folder / "chunks").glob("*.npz") if p != target}
+    with caplog.at_level(logging.INFO):
+        run_here(tmp_path / "again", *SMALL, f"sweep.resume={folder}")
+    lines = [r.getMessage() for r in caplog.records if " is damaged (" in r.getMessage()]
+    assert len(lines) == 1, [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith(f"xorjax: {target} is damaged (")
+    assert lines[0].endswith("): its starts 16..31 are trained again")
+    assert SAID[damage] in lines[0] and "\n" not in lines[0]
+    assert any("resuming: 80 of 96 starts were finished in 5 chunk(s)" in r.getMessage() for r in caplog.records)
+    assert {p: p.stat().st_mtime_ns for p in others} == others  # the whole ones are not trained again
+    assert (folder / "chunks" / (target.name + ".damaged")).is_file()  # kept aside, for whoever wants to look
+    assert_same_results(results(folder), results(undamaged))

@@ -186,3 +186,28 @@ def test_a_multirun_of_training_runs_leaves_a_summary(shared_run):
         m = json.loads((job_dir(folder, j) / "metrics.json").read_text())
         assert f"| {j} | seed={m['seed']} model.hidden=[{m['hidden'][0]}] | {m['status']} |" in md
     assert (folder / "summary.png").is_file()
+
+
+def test_a_job_with_damaged_results_is_named_and_the_others_are_summarised(runs_dir, capsys):
+    (runs_dir / "1" / "metrics.json").write_text('{"status": "solv')  # cut short
+    summary.main([str(runs_dir)])
+    out, err = capsys.readouterr()
+    assert err == (
+        f"xorjax: job 1: {runs_dir / '1' / 'metrics.json'} is damaged (JSONDecodeError: Unterminated string "
+        "starting at: line 1 column 12 (char 11)); left out of the summary\n"
+    )
+    jobs = [row["job"] for row in csv.DictReader((runs_dir / "summary.csv").open())]
+    assert jobs == ["0", "2"] and "No results (failed, killed or still running): 1 (damaged), 3" in out
+
+
+def test_a_sweep_whose_atlas_lacks_a_key_is_named_and_the_others_are_summarised(sweep_dir, capsys):
+    atlas = json.loads((sweep_dir / "1" / "atlas.json").read_text())
+    del atlas["configs"][0]["outcomes"]  # a JSON object, but not a sweep's atlas
+    (sweep_dir / "1" / "atlas.json").write_text(json.dumps(atlas))
+    summary.main([str(sweep_dir)])
+    out, err = capsys.readouterr()
+    assert (
+        err
+        == f"xorjax: job 1: {sweep_dir / '1' / 'atlas.json'} is damaged (no key 'outcomes'); left out of the summary\n"
+    )
+    assert [row["job"] for row in csv.DictReader((sweep_dir / "summary.csv").open())] == ["0", "0"]  # 2 settings

@@ -8,6 +8,7 @@ folder>`` and ``python -m xorjax.summary --merge <folder> ...`` do the same by h
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,24 +19,37 @@ from omegaconf import DictConfig
 
 from xorjax import summary
 from xorjax.errors import XorjaxError
+from xorjax.output import io
 
 log = logging.getLogger(__name__)
+MULTIRUN_DIR = "XORJAX_MULTIRUN_DIR"  # the folder of the multirun this process runs
 
 
 class CheckSettings(Callback):
     """A single run's values (lr > 0, a readable init.path …) are checked on the config Hydra has just composed,
     before it makes the run folder: a bad setting costs one line and leaves outputs/ as it was. (A multirun's
-    jobs are checked by ``run.check_overrides`` before the first starts.)"""
+    jobs are checked by ``run.check_overrides`` before the first starts.) The folder a run or multirun writes into
+    is checked then too: one that cannot be written is named before any training starts."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         from xorjax import run
 
         try:
             run.prepare(config, config.hydra.runtime.choices.experiment)
+            io.check_writable(config.hydra.run.dir)
         except XorjaxError as e:
             # SystemExit, not an exception: Hydra turns a callback's exception into a warning and runs on.
             print(f"xorjax: {e}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(e.status)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        try:
+            io.check_writable(config.hydra.sweep.dir)
+        except XorjaxError as e:
+            print(f"xorjax: {e}", file=sys.stderr)
+            sys.exit(e.status)
+        # For the entry point's line when a launcher's worker fails writing Hydra's files (its error names none).
+        os.environ[MULTIRUN_DIR] = str(Path(config.hydra.sweep.dir).absolute())
 
 
 class MultirunSummary(Callback):

@@ -7,6 +7,7 @@ multirun summary). This module composes the config, turns it into a ``Config`` a
 """
 
 import importlib
+import io as _io
 import logging
 import os
 import shlex
@@ -18,12 +19,13 @@ import jax
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException
 from omegaconf import OmegaConf, open_dict
 
-from xorjax import command_line, config
+from xorjax import callbacks, command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
-from xorjax.errors import XorjaxError
+from xorjax.errors import INTERRUPTED, JOB_FAILED, WriteError, XorjaxError
 
 
 def _config_dir() -> str:
@@ -149,10 +151,34 @@ def _enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
+def _resume_command(override: str) -> str:
+    """This job's command line with ``override`` (e.g. ``sweep.resume=<folder>``) in place of the same key's."""
+    key = override.split("=")[0] + "="
+    again = [o for o in HydraConfig.get().overrides.task if not o.startswith(key)]
+    return "python -m xorjax.run " + shlex.join(again + [override])
+
+
+def _fail_loudly(handler: logging.FileHandler) -> None:
+    """A log file that cannot be written ends the run as any other file does (``WriteError``); logging's own
+    default prints a traceback for every line it cannot write and runs on."""
+
+    def handle_error(record) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            handler.handleError = lambda record: None  # said once: the edge's line may be logged too
+            raise WriteError(handler.baseFilename, error)
+        logging.FileHandler.handleError(handler, record)
+
+    handler.handleError = handle_error
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def _app(cfg) -> None:
     name = HydraConfig.get().runtime.choices.experiment
     out = Path(HydraConfig.get().runtime.output_dir)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            _fail_loudly(handler)
     try:
         s = prepare(cfg, name)
         if s.cache:
@@ -169,11 +195,32 @@ def _app(cfg) -> None:
         if not e.args:
             raise
         # An experiment that can be resumed names the override that does it: this job's command line plus that.
-        again = [o for o in HydraConfig.get().overrides.task if not o.startswith(e.args[0].split("=")[0] + "=")]
-        raise KeyboardInterrupt("resume with: python -m xorjax.run " + shlex.join(again + [e.args[0]])) from None
-    except XorjaxError as e:
-        print(f"xorjax: {e}", file=sys.stderr)
-        sys.exit(2)
+        raise KeyboardInterrupt("resume with: " + _resume_command(e.args[0])) from None
+    except (XorjaxError, OSError) as e:  # an OSError: written other than through io.write_atomic (a library's own)
+        if isinstance(e, OSError):
+            e = WriteError(e.filename or _written(e), e)
+        print(f"xorjax: {e}" + (f"; resume with: {_resume_command(e.resume)}" if e.resume else ""), file=sys.stderr)
+        sys.exit(e.status)
+
+
+def _written(error: OSError) -> str:
+    """The file a library was writing when ``error`` (which names none) was raised: the open file nearest to where
+    it was raised (Hydra's .hydra/*.yaml, a launcher's job files); else the folder of the job Hydra was starting,
+    or of the multirun."""
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, _io.IOBase) and isinstance(getattr(value, "name", None), str):
+                return str(Path(value.name).absolute())
+    logs = [h.baseFilename for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    if logs:
+        return str(Path(logs[0]).parent)
+    # a launcher's worker sends the error back without its frames: the multirun's folder is what is known
+    return os.environ.get(callbacks.MULTIRUN_DIR) or "the run's folder"
 
 
 def main() -> None:
@@ -183,12 +230,24 @@ def main() -> None:
     problem = check_overrides(sys.argv[1:], compose_each=args.multirun or args.cfg is not None)
     if problem:
         print(f"xorjax: {problem}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(XorjaxError.status)
+    # Hydra's own errors reach this edge whole, not as Hydra's shortened traceback: an OSError of Hydra's (its
+    # .hydra/ files on a full disk) is then one line, as every other write failure.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     try:
         _app()
     except KeyboardInterrupt as e:
         print("xorjax: interrupted" + (f"; {e.args[0]}" if e.args else ""), file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except XorjaxError as e:
+        print(f"xorjax: {e}", file=sys.stderr)
+        sys.exit(e.status)
+    except OSError as e:  # written other than through io.write_atomic: a mkdir, Hydra's .hydra/ files
+        print(f"xorjax: {WriteError(e.filename or _written(e), e)}", file=sys.stderr)
+        sys.exit(WriteError.status)
+    except CompactHydraException as e:  # what Hydra itself prints for its own errors, without HYDRA_FULL_ERROR
+        print(_message(e), file=sys.stderr)
+        sys.exit(JOB_FAILED)
     if not args.multirun:
         # A single run has written and closed all it wrote; the interpreter's own teardown (JAX's runtime, its
         # thread pools, thousands of modules) would add 0.3-0.6 s to a 2-second run, so leave without it. A

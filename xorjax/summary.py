@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xorjax.errors import XorjaxError
 from xorjax.output import io
 
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
@@ -58,10 +59,11 @@ def _read(path: Path) -> dict | None:
         return None
 
 
-def collect(root: Path) -> tuple[list[dict], list[str]]:
-    """Rows from every job under ``root`` (a sweep: one per setting; a run: one); and the job folders
-    without results."""
-    rows, missing = [], []
+def collect(root: Path) -> tuple[list[dict], list[str], list[str]]:
+    """Rows from every job under ``root`` (a sweep: one per setting; a run: one); the job folders without results;
+    and a line for each job whose results are damaged (a file that cannot be read, or lacks what a row needs):
+    that job is named and left out, the others are summarised."""
+    rows, missing, damaged = [], [], []
     jobs = sorted(
         {p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob("atlas.json")},
         key=lambda p: [int(s) if s.isdigit() else s for s in p.relative_to(root).parts],
@@ -70,24 +72,55 @@ def collect(root: Path) -> tuple[list[dict], list[str]]:
         # a job folder is "<job number>_<its overrides>": the table names it by its number (the overrides
         # have their own column)
         name = re.sub(r"^(\d+)_.*", r"\1", str(job.relative_to(root)))
-        atlas, metrics = _read(job / "atlas.json"), _read(job / "metrics.json")
-        if atlas is None and metrics is None:
+        try:
+            found = _results(job, name)
+        except ValueError as e:
+            missing.append(f"{name} (damaged)")
+            damaged.append(f"job {name}: {e}; left out of the summary")
+            continue
+        if found is None:
             missing.append(name)
-        elif atlas is None:
-            rows.append(
-                {
-                    "job": name,
-                    "kind": "run",
-                    "status": metrics.get("status", ""),
-                    "final_cost": metrics.get("final_loss"),
-                    "accuracy": metrics.get("accuracy"),
-                    "solved_at": metrics.get("solved_at", "") if metrics.get("status") == "solved" else "",
-                    "overrides": " ".join(_overrides(job, [])),
-                }
-            )
         else:
-            rows += _sweep_rows(name, atlas, " ".join(_overrides(job)))
-    return rows, missing
+            rows += found
+    return rows, missing, damaged
+
+
+def _results(job: Path, name: str) -> list[dict] | None:
+    """The rows of one job's results, None if it has none; ValueError naming the file if they are damaged. Files
+    are written whole (``io.write_atomic``), so one that is there but cannot be read was damaged afterwards."""
+    atlas, metrics = _checked(job / "atlas.json"), _checked(job / "metrics.json")
+    if atlas is None and metrics is None:
+        return None
+    if atlas is not None:
+        try:
+            return _sweep_rows(name, atlas, " ".join(_overrides(job)))
+        except (KeyError, TypeError, IndexError, ValueError) as e:
+            what = f"no key {e}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+            raise ValueError(f"{job / 'atlas.json'} is damaged ({what})") from None
+    return [
+        {
+            "job": name,
+            "kind": "run",
+            "status": metrics.get("status", ""),
+            "final_cost": metrics.get("final_loss"),
+            "accuracy": metrics.get("accuracy"),
+            "solved_at": metrics.get("solved_at", "") if metrics.get("status") == "solved" else "",
+            "overrides": " ".join(_overrides(job, [])),
+        }
+    ]
+
+
+def _checked(path: Path) -> dict | None:
+    """A JSON object read from ``path``; None if there is no such file; ValueError if it cannot be read as one."""
+    try:
+        obj = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is damaged ({type(e).__name__}: {e})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path} is damaged (not a JSON object)")
+    return obj
 
 
 def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
@@ -201,7 +234,7 @@ def _run_table(rows: list[dict]) -> list[str]:
 def build(root) -> list[dict]:
     """Writes summary.csv, summary.md and summary.png into ``root``; returns the rows (none: writes nothing)."""
     root = Path(root)
-    rows, missing = collect(root)
+    rows, missing, _ = collect(root)
     if not rows:
         return rows
     buf = _io.StringIO()
@@ -253,7 +286,8 @@ def heatmap(path: Path, rows: list[dict]) -> None:
 def find_parts(folders: list[Path]) -> list[dict]:
     """Every part of a split sweep below ``folders``, in the order found (by job number): its ``folder``, its
     ``settings`` (the sweep's ``fingerprint``) and whether it is ``finished`` (it has part.json; else only its
-    chunks: still running, or stopped)."""
+    chunks: still running, or stopped); ``damaged``: why its part.json cannot be trusted (``sweep.read_part``),
+    with ``settings`` None where not even its chunks say which sweep it belongs to."""
     from xorjax.experiments import sweep
 
     found = []
@@ -261,10 +295,19 @@ def find_parts(folders: list[Path]) -> list[dict]:
         runs = {p.parent for p in root.rglob(sweep.PART)}
         runs |= {p.parent.parent for p in root.rglob(f"{sweep.CHUNKS}/{sweep.SETTINGS}")}
         for run in sorted(runs, key=lambda p: [_numbered(s) for s in p.relative_to(root).parts]):
-            record = _read(run / sweep.PART)
+            record, damaged = None, None
+            if (run / sweep.PART).is_file():
+                try:
+                    record = sweep.read_part(run)
+                except XorjaxError as e:
+                    record, damaged = None, str(e)
             settings = record["settings"] if record else _read(run / sweep.CHUNKS / sweep.SETTINGS)
             if settings and settings.get("sweep.parts", 1) > 1:
-                found.append({"folder": run.resolve(), "settings": settings, "finished": record is not None})
+                found.append(
+                    {"folder": run.resolve(), "settings": settings, "finished": record is not None, "damaged": damaged}
+                )
+            elif damaged:  # not even its settings are known: which sweep it belongs to cannot be said
+                found.append({"folder": run.resolve(), "settings": None, "damaged": damaged})
     return found
 
 
@@ -283,24 +326,35 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
 
     folders = [Path(f) for f in folders]
     into = Path(into or folders[0]) / MERGED
-    sweeps = {}
+    sweeps, merged, problems = {}, [], []
     for part in find_parts(folders):
+        if part["settings"] is None:
+            problems.append(f"{part['damaged']}; that part is left out of every merge")
+            continue
         sweeps.setdefault(sweep.merge_key(part["settings"]), []).append(part)
-    merged, problems = [], []
     for n, found in enumerate(sweeps.values()):
         out = into / str(n)
-        done = {}
-        for p in found:
-            if p["finished"]:
-                done.setdefault(p["settings"]["sweep.part"], p["folder"])
-        lacking = [k for k in range(found[0]["settings"]["sweep.parts"]) if k not in done]
+        done, pieces, damaged = {}, {}, set()
         shared = _shared(found)
-        problems += [_lacking(out, k, found, shared) for k in lacking]
+        of = found[0]["settings"]["sweep.parts"]
+        for p in found:
+            k = p["settings"]["sweep.part"]
+            if p["finished"] and k not in pieces:
+                try:  # every part checked before it is added up: a damaged one is named, not merged
+                    pieces[k] = sweep.load_part(p["folder"])
+                    done[k] = p["folder"]
+                except XorjaxError as e:
+                    p["damaged"] = str(e)
+            if p.get("damaged"):
+                problems.append(f"{out}: part {k} of {of}: {p['damaged']}; {_again(p, k, shared)}")
+                damaged.add(k)
+        lacking = [k for k in range(of) if k not in done]
+        problems += [_lacking(out, k, found, shared) for k in lacking if k not in damaged]
         if not done or (lacking and not partial):
             continue  # nothing is merged from half a sweep unless asked
         sources = [str(done[k]) for k in sorted(done)]
         if not _merged_already(out, sources):
-            pieces = [sweep.load_part(done[k]) for k in sorted(done)]
+            pieces = [pieces[k] for k in sorted(done)]
             out.mkdir(parents=True, exist_ok=True)
             sweep.finish_parts(_config(pieces[0][0]["config"]), pieces, out)
             record = {"parts": sources, "missing": lacking, "overrides": shared}
@@ -330,13 +384,27 @@ def _lacking(where: Path, k: int, found: list[dict], shared: list[str]) -> str:
     of = settings["sweep.parts"]
     lo, hi = parts.block(sweep.size(settings), of, k)
     what = f"{where}: part {k} of {of} (starts {lo}..{hi - 1})"
-    stopped = [p["folder"] for p in found if p["settings"]["sweep.part"] == k]  # none of them finished
+    stopped = [p for p in found if p["settings"]["sweep.part"] == k]  # none of them finished (or whole)
     if stopped:
-        overrides = _overrides(stopped[0], []) or shared + [f"sweep.part={k}"]
-        return (
-            f"{what} is unfinished in {stopped[0]}; finish it with: {_command(overrides, 'sweep.resume', stopped[0])}"
-        )
+        folder = stopped[0]["folder"]
+        overrides = _part_overrides(stopped[0], k, shared)
+        return f"{what} is unfinished in {folder}; finish it with: {_command(overrides, 'sweep.resume', folder)}"
     return f"{what} is missing; run it with: {_command(shared, 'sweep.part', k)}"
+
+
+def _again(found: dict, k: int, shared: list[str]) -> str:
+    """The command that writes a damaged part's files again: from its chunks, if it has them (nothing is trained
+    again), else the part run anew."""
+    from xorjax.experiments import sweep
+
+    if (found["folder"] / sweep.CHUNKS / sweep.SETTINGS).is_file():
+        return "write it again with: " + _command(_part_overrides(found, k, shared), "sweep.resume", found["folder"])
+    return "run it again with: " + _command(shared, "sweep.part", k)
+
+
+def _part_overrides(found: dict, k: int, shared: list[str]) -> list[str]:
+    """The command line of part ``k`` found in ``found["folder"]``: its own, or the sweep's with ``sweep.part=k``."""
+    return _overrides(found["folder"], []) or shared + [f"sweep.part={k}"]
 
 
 def _shared(found: list[dict]) -> list[str]:
@@ -400,7 +468,14 @@ def main_merge(args: list[str]) -> None:
 
 
 def main(argv=None) -> None:
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        _main(sys.argv[1:] if argv is None else argv)
+    except XorjaxError as e:  # a summary or merge that cannot be written: one line, as a run says it
+        print(f"xorjax: {e}", file=sys.stderr)
+        sys.exit(e.status)
+
+
+def _main(args: list[str]) -> None:
     if args[:1] == ["--merge"]:
         return main_merge(args[1:])
     if len(args) != 1 or args[0].startswith("-"):
@@ -411,13 +486,16 @@ def main(argv=None) -> None:
         print(f"xorjax: {root}: no such folder", file=sys.stderr)
         sys.exit(2)
     rows = build(root)
+    _, missing, damaged = collect(root)
+    for line in damaged:
+        print(f"xorjax: {line}", file=sys.stderr)
     if not rows:
         print(
             f"xorjax: {root}: no job has results yet (an atlas.json or a metrics.json); is it a multirun folder?",
             file=sys.stderr,
         )
         sys.exit(2)
-    print(markdown(*collect(root)), end="")
+    print(markdown(rows, missing), end="")
     print(f"wrote {root / 'summary.csv'}, summary.md, summary.png")
 
 

@@ -69,6 +69,39 @@ def from_arrays(arrays) -> tuple[list[tally.Tally], dict]:
     return tallies, firsts
 
 
+def damage(arrays, cells: int, starts: int, shapes: dict) -> str | None:
+    """What is wrong with ``arrays`` as ``to_arrays`` of a part that trained ``starts`` starts of ``cells`` settings,
+    with weights of ``shapes`` (``model.param_shapes``), in words; None if they are whole. Checked before a merge
+    adds them up: a file damaged on its way from another machine is named, never merged."""
+    kinds = {"outcomes": "i", "steps": "i", "has_stops": "b", "stops": "i", "found": "i", "first_rows": "i"}
+    kinds["first_index"] = "i"
+    for name, kind in kinds.items():
+        if name not in arrays:
+            return f"no array {name!r}"
+        if arrays[name].dtype.kind != kind:
+            return f"{name} is {arrays[name].dtype}"
+    outcomes, found, rows = arrays["outcomes"], arrays["found"], arrays["first_rows"]
+    if outcomes.ndim != 2 or outcomes.shape[0] != cells:
+        return f"outcomes has shape {list(outcomes.shape)}, the sweep has {cells} setting(s)"
+    if int(outcomes.sum()) != starts or (outcomes < 0).any():
+        return f"its outcomes count {int(outcomes.sum())} starts, the part trained {starts}"
+    for name in ("steps", "stops"):
+        if arrays[name].ndim != 2 or arrays[name].shape[0] != cells or (arrays[name] < 0).any():
+            return f"{name} has shape {list(arrays[name].shape)}, not a row of counts per setting"
+    if arrays["has_stops"].shape != (cells,):
+        return f"has_stops has shape {list(arrays['has_stops'].shape)}, the sweep has {cells} setting(s)"
+    if found.ndim != 2 or (len(found) and (found[:, 0].min() < 0 or found[:, 0].max() >= cells)):
+        return "found names settings the sweep does not have"
+    j = len(arrays["first_index"])
+    if rows.ndim != 2 or len(rows) != j:
+        return f"first_rows has shape {list(rows.shape)}, first_index {j} entries"
+    for name, shape in shapes.items() if j else ():
+        got = arrays.get(f"first_{name}")
+        if got is None or got.shape != (j, *shape) or got.dtype.kind != "f":
+            return f"first_{name} is {'missing' if got is None else f'{got.dtype}{list(got.shape)}'}"
+    return None
+
+
 def _padded(counts: list[np.ndarray]) -> np.ndarray:
     """Arrays of counts as the rows of one array, zero-padded (a zero counts nothing: the medians stay)."""
     out = np.zeros((len(counts), max((len(c) for c in counts), default=0)), np.int64)

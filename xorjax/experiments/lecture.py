@@ -17,6 +17,7 @@ import numpy as np
 
 from xorjax.config import ANOTHER_WEIGHTS, Config
 from xorjax.core import atlas, data, descent, model
+from xorjax.errors import WriteError
 from xorjax.output import html_page, io, progress, tables
 
 log = logging.getLogger(__name__)
@@ -331,6 +332,8 @@ def run(cfg: Config, out: Path) -> dict:
             t = time.perf_counter()
             try:
                 md, numbers = section(cfg, sub, folder)
+            except WriteError:  # a full or read-only disk fails every later section too: the run ends with its line
+                raise
             except Exception as e:  # the other sections still run; the report says what went wrong
                 log.exception(f"section {title!r} failed")
                 md, numbers = f"*This section failed: {type(e).__name__}: {e}*", None

@@ -9,8 +9,9 @@ classes), ``atlas.md`` (the same as tables), ``solutions/*.weights.json`` (one s
 
 Every finished chunk of starts is kept in ``chunks/`` (its per-start outcomes, see ``ChunkFiles``), so a sweep
 stopped part way (Ctrl-C, SIGKILL, a lost job) is finished by the same command plus
-``sweep.resume=<its run folder>``: the finished chunks are read back, never trained again, and the results
-are written into that folder, exactly those of a sweep never stopped.
+``sweep.resume=<its run folder>``: the finished chunks are checked and read back, never trained again (a damaged
+one is named and trained again), and the results are written into that folder, exactly those of a sweep never
+stopped. A sweep that cannot write (a full disk) says how many chunks it kept and the command that resumes it.
 
 One sweep can be split over many jobs (``sweep.parts=N sweep.part=K``, see ``core/parts.py``): a part trains one
 block of the starts and leaves, besides its own atlas, ``tallies.npz`` and ``part.json``, all that a merge needs;
@@ -30,8 +31,8 @@ import numpy as np
 
 from xorjax import config
 from xorjax.config import Config
-from xorjax.core import descent, devices, engine, parts, tally
-from xorjax.errors import XorjaxError
+from xorjax.core import descent, devices, engine, model, parts, tally
+from xorjax.errors import WriteError, XorjaxError
 from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,14 @@ def check_resume(cfg: Config, folder: Path) -> None:
             f"sweep.resume={cfg.sweep.resume} is not allowed: {saved} is missing, so that folder "
             "holds no sweep to resume (give the run folder of an interrupted experiment=sweep)"
         )
-    before, now = {**ADDED_SINCE, **json.loads(saved.read_text())}, fingerprint(cfg)
+    io.check_writable(folder / CHUNKS)  # a resume writes there: a read-only disk is named before training
+    try:
+        kept = json.loads(saved.read_text())
+    except (OSError, ValueError) as e:
+        raise XorjaxError(
+            f"sweep.resume={cfg.sweep.resume}: {saved} is damaged ({e}); nothing can be resumed"
+        ) from None
+    before, now = {**ADDED_SINCE, **kept}, fingerprint(cfg)
     for k in sorted(set(before) | set(now)):
         if before.get(k) != now.get(k):
             raise XorjaxError(
@@ -117,29 +125,111 @@ class ChunkFiles:
     """Finished chunks as ``chunks/<first start>-<end>.npz`` in the run folder: each chunk's per-start
     outcomes (status, solved_at, final_loss, keys, ...; start i of the sweep is row i - first) and the weights
     of its first start of every family. Each is written to a temporary name and then renamed, so a sweep
-    killed at any moment leaves whole chunks only (``io.write_atomic``; a stray ``.*.tmp`` is ignored)."""
+    killed at any moment leaves whole chunks only (``io.write_atomic``; a stray ``.*.tmp`` is ignored).
 
-    def __init__(self, folder: Path):
+    With the sweep's settings ``cfg``, each file also holds its start range (``span``) and the settings'
+    ``fingerprint``, and every file is checked before a resume trusts it (``damage``): one that cannot be read,
+    lacks an array, has the wrong shape or dtype, another start range or other settings (a disk that filled up,
+    a file overwritten or copied from another sweep) is named in one line, renamed to ``*.npz.damaged`` and its
+    starts are trained again."""
+
+    SPAN, STAMP = "span", "fingerprint"  # what a file says of itself, besides the engine's arrays
+
+    def __init__(self, folder: Path, cfg: Config | None = None):
         self.folder = folder
+        self.cfg = cfg
+        self.stamp = None if cfg is None else json.dumps(fingerprint(cfg), sort_keys=True)
+        self.checked = None  # {first start: end} of the files found whole, once checked
         folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, lo: int, hi: int) -> Path:
         return self.folder / f"{lo:010d}-{hi:010d}.npz"
 
     def finished(self) -> dict[int, int]:
-        spans = (p.stem.split("-") for p in self.folder.glob("*-*.npz"))
-        return {int(lo): int(hi) for lo, hi in spans}
+        """{first start: end} of the chunks finished: with ``cfg``, of those found whole (checked once)."""
+        if self.checked is not None:
+            return dict(self.checked)
+        found = {}
+        for path in sorted(self.folder.glob("*-*.npz")):
+            try:
+                lo, hi = (int(x) for x in path.stem.split("-"))
+            except ValueError:
+                continue  # not a chunk's name
+            problem = self.damage(path, lo, hi) if self.cfg is not None else None
+            if problem is None:
+                found[lo] = hi
+                continue
+            log.warning(f"xorjax: {path} is damaged ({problem}): its starts {lo}..{hi - 1} are trained again")
+            try:
+                path.replace(path.with_name(path.name + ".damaged"))
+            except OSError:  # a folder that cannot be written: the new chunk fails to save with its own line
+                pass
+        if self.cfg is not None:
+            self.checked = found
+        return dict(found)
+
+    def damage(self, path: Path, lo: int, hi: int) -> str | None:
+        """What is wrong with the chunk file ``path`` of starts lo..hi-1, in words; None if it is whole."""
+        first, end = parts.block(len(grid(self.cfg)), self.cfg.sweep.parts, self.cfg.sweep.part)
+        if not first <= lo < hi <= end:
+            return f"its starts lie outside this sweep's {first}..{end - 1}"
+        try:
+            with np.load(path) as f:
+                arrays = {k: f[k] for k in f.files}
+        except Exception as e:  # a zip cut short, overwritten, pickled data, a read error: all mean "unreadable"
+            return f"not readable: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+        if self.STAMP in arrays and str(arrays[self.STAMP]) != self.stamp:
+            return "written by a sweep with other settings"
+        if self.SPAN in arrays and arrays[self.SPAN].tolist() != [lo, hi]:
+            return f"it holds starts {arrays[self.SPAN].tolist()}, not those of its name"
+        for name, (kinds, shape) in chunk_layout(self.cfg, hi - lo).items():
+            if name not in arrays:
+                return f"no array {name!r}"
+            a = arrays[name]
+            rows = a.shape[0] if a.ndim else None
+            want = tuple(rows if d is None else d for d in shape)  # None: the chunk's families, any number
+            if a.dtype not in kinds or a.shape != want:
+                return f"{name} is {a.dtype}{list(a.shape)}, a chunk of {hi - lo} starts has {kinds[0]}{list(want)}"
+        if len({arrays[k].shape[0] for k in arrays if k.startswith("first_")}) > 1:
+            return "its families' arrays have different lengths"
+        return None
 
     def load(self, lo: int, hi: int) -> dict:
         with np.load(self._path(lo, hi)) as f:
-            return {k: f[k] for k in f.files}
+            return {k: f[k] for k in f.files if k not in (self.SPAN, self.STAMP)}
 
     def save(self, lo: int, hi: int, arrays: dict) -> None:
         if "keys" in arrays:  # a unit's table in base 3: -1..80, so a byte holds it (an eighth of the disk)
             arrays = {**arrays, "keys": arrays["keys"].astype(np.int8)}
+        if self.stamp is not None:
+            arrays = {**arrays, self.SPAN: np.asarray([lo, hi], np.int64), self.STAMP: np.asarray(self.stamp)}
         buf = BytesIO()
         np.savez(buf, **arrays)
         io.write_atomic(self._path(lo, hi), buf.getvalue())
+        if self.checked is not None:
+            self.checked[lo] = hi
+
+
+def chunk_layout(cfg: Config, m: int) -> dict[str, tuple[tuple, tuple]]:
+    """The arrays a sweep's chunk of ``m`` starts holds (``engine.train_chunks``): name -> (the dtypes allowed,
+    the shape; None where the number of families found goes)."""
+    real = (np.dtype(cfg.precision),)
+    layout = {
+        "status": ((np.dtype(np.int8),), (m,)),
+        "solved_at": ((np.dtype(np.int32),), (m,)),
+        "final_loss": (real, (m,)),
+    }
+    if config.stop_below(cfg) > 0:
+        layout["stopped_at"] = ((np.dtype(np.int32),), (m,))
+    if len(cfg.model.hidden) == 1:
+        units = cfg.model.hidden[0]
+        # keys: int8 since chunks were made smaller; int64 in the chunks of sweeps kept before
+        layout["keys"] = ((np.dtype(np.int8), np.dtype(np.int64)), (m, units + 1))
+        layout["first_rows"] = ((np.dtype(np.int64),), (None, units + 2))
+        layout["first_index"] = ((np.dtype(np.int64),), (None,))
+        for name, shape in model.param_shapes(cfg.model.hidden).items():
+            layout[f"first_{name}"] = (real, (None, *shape))
+    return layout
 
 
 def init_scale(cfg: Config) -> float:
@@ -208,13 +298,12 @@ def train_all(cfg: Config, out: Path):
     )
     if cfg.sweep.parts > 1:
         log.info(f"part {cfg.sweep.part} of {cfg.sweep.parts}: this job trains starts {lo}..{hi - 1}")
-    store = ChunkFiles(out / CHUNKS)
+    store = ChunkFiles(out / CHUNKS, cfg)
     io.write_json(store.folder / SETTINGS, fingerprint(cfg))  # first, so that even a sweep stopped at once resumes
-    done = sum(end - first for first, end in store.finished().items())
+    finished = store.finished()
+    done = sum(end - first for first, end in finished.items())
     if done:
-        log.info(
-            f"resuming: {done} of {hi - lo} starts were finished in {len(store.finished())} chunk(s) of {store.folder}"
-        )
+        log.info(f"resuming: {done} of {hi - lo} starts were finished in {len(finished)} chunk(s) of {store.folder}")
     t = time.perf_counter()
     tallies, firsts = engine.run_grid(
         starts,
@@ -515,6 +604,21 @@ def run(cfg: Config, out: Path) -> dict:
     except KeyboardInterrupt:
         # The override that finishes this sweep; the entry point adds the rest of the command line.
         raise KeyboardInterrupt(f"sweep.resume={out}") from None
+    except WriteError as e:  # a full disk: what is kept, and (the entry point adds it) the command that resumes
+        raise kept_so_far(cfg, out, e) from None
+
+
+def kept_so_far(cfg: Config, out: Path, e: WriteError) -> WriteError:
+    """``e`` with what a sweep that failed has kept: its finished chunks, and the override that resumes it (none
+    when even its settings could not be written: there is nothing to resume then)."""
+    folder = out / CHUNKS
+    if not (folder / SETTINGS).is_file():
+        return WriteError(e.path, e.cause, kept="nothing of this sweep was kept")
+    lo, hi = parts.block(len(grid(cfg)), cfg.sweep.parts, cfg.sweep.part)
+    spans = {a: b for a, b in ChunkFiles(folder).finished().items() if lo <= a < b <= hi}
+    starts = sum(b - a for a, b in spans.items())
+    kept = f"{len(spans)} finished chunk(s), {starts} of {hi - lo} starts, are kept in {folder}"
+    return WriteError(e.path, e.cause, resume=f"sweep.resume={out}", kept=kept)
 
 
 def finish(
@@ -578,10 +682,43 @@ def save_part(cfg: Config, atlas: dict, tallies: list, firsts: dict, out: Path) 
 
 
 def load_part(folder: Path) -> tuple[dict, list, dict]:
-    """A finished part's ``part.json`` and its (tallies, firsts)."""
-    record = json.loads((folder / PART).read_text())
-    with np.load(folder / TALLIES) as f:
-        return record, *parts.from_arrays({k: f[k] for k in f.files})
+    """A finished part's ``part.json`` and its (tallies, firsts), both checked: a file that cannot be read, lacks a
+    key or an array, or whose numbers do not fit its settings (its outcomes must count the starts of its block)
+    raises ``XorjaxError`` naming it."""
+    record = read_part(folder)
+    settings = record["settings"]
+    try:
+        with np.load(folder / TALLIES) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as e:  # cut short, overwritten, missing: all mean this part cannot be merged
+        raise XorjaxError(f"{folder / TALLIES} is damaged (not readable: {type(e).__name__}: {e})") from None
+    lo, hi = record["starts"]
+    cells = size(settings) // settings["sweep.seeds"]
+    problem = parts.damage(arrays, cells, hi - lo, model.param_shapes(settings["model.hidden"]))
+    if problem:
+        raise XorjaxError(f"{folder / TALLIES} is damaged ({problem})")
+    return record, *parts.from_arrays(arrays)
+
+
+def read_part(folder: Path) -> dict:
+    """A part's ``part.json``, checked: every key a merge reads, and a block of starts that is the part's own."""
+    path = folder / PART
+    try:
+        record = json.loads(path.read_text())
+        settings = record["settings"]
+        of = size(settings)
+        block = list(parts.block(of, settings["sweep.parts"], settings["sweep.part"]))
+        wanted = {"part": settings["sweep.part"], "of_parts": settings["sweep.parts"], "starts": block, "of_starts": of}
+        for key, value in wanted.items():
+            if record[key] != value:
+                raise ValueError(f"{key} is {record[key]}, its settings give {value}")
+        for key in ("config", "atlas", "timing"):
+            if not isinstance(record[key], dict):
+                raise ValueError(f"{key} is not an object")
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as e:
+        what = f"no key {e}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+        raise XorjaxError(f"{path} is damaged ({what})") from None
+    return record
 
 
 def merge_key(settings: dict) -> str:

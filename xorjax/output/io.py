@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax.errors import XorjaxError
+from xorjax.errors import WriteError, XorjaxError
 
 # No JAX here at module level (``model`` is imported where weights are checked): the multirun summary and the
 # picture helpers write through this module and stay light.
@@ -24,20 +24,44 @@ def write_atomic(path, data: bytes | str) -> Path:
     """Writes ``data`` (text as UTF-8) to ``path`` so that a reader, or a run killed part way, never sees half
     a file: into a temporary file beside it, then renamed over it. The file gets the mode any other new file
     gets (0o666 less the umask), not the temporary file's owner-only 0o600. The one atomic writer of the
-    project: JSON, Markdown, CSV, a sweep's chunk files and pictures all go through it."""
+    project: JSON, Markdown, CSV, TensorBoard events, a sweep's chunk files and pictures all go through it.
+
+    A write that fails (no space, quota, read-only or missing folder, I/O error) raises ``WriteError``, which names
+    the file and the cause in one line, and leaves no temporary file: whatever ``path`` held before is untouched.
+    """
     path = Path(path)
     if isinstance(data, str):
         data = data.encode()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes it owner-only
             f.write(data)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:  # gone already (renamed), or its folder cannot be written either
+                pass
+        if isinstance(e, OSError):
+            raise WriteError(path, e) from None
         raise
     return path
+
+
+def check_writable(folder) -> None:
+    """Raises ``WriteError`` unless ``folder`` can be made and written: the nearest part of it that exists must be
+    a folder this process may write, on a file system mounted for writing. Checked before training starts, so a
+    read-only disk, or a file where a folder should be, costs one line and not the training it would lose."""
+    folder = Path(folder).expanduser().absolute()
+    there = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+    if not there.is_dir():
+        raise WriteError(folder, f"{there} is a file, not a folder,")
+    if not os.access(there, os.W_OK | os.X_OK):
+        read_only = os.statvfs(there).f_flag & os.ST_RDONLY
+        raise WriteError(folder, "read-only file system" if read_only else f"permission denied in {there}")
 
 
 def write_json(path, obj) -> None:

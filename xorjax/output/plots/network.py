@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from xorjax.core import data
+from xorjax.errors import WriteError
 from xorjax.output.plots import COLORS, figure, room_for_title, save
 
 LIMITS = (-0.5, 1.5)  # the input plane shown around the unit square
@@ -347,9 +348,13 @@ def draw(out, jobs: dict, prefix: str = "", painter=None) -> tuple[list[Path], l
 
 
 def call(fn: str, kwargs: dict):
-    """One picture; a picture that fails costs a note, never the run's results: (path, None) or (None, why)."""
+    """One picture; a picture that fails to draw costs a note, never the run's results: (path, None) or (None,
+    why). One that cannot be written (``WriteError``: a full disk, a read-only folder) ends the run as any other
+    file does: the next file would fail the same way."""
     try:
         return str(globals()[fn](**kwargs)), None
+    except WriteError:
+        raise
     except Exception as e:
         return None, f"{type(e).__name__}: {e}"
 

@@ -6,6 +6,10 @@ helpers while JAX compiles and trains; the pictures are then drawn side by side 
 the run waits only for the slowest. A helper that cannot start or fails leaves its pictures to be drawn in
 this process instead: pictures may cost time, never the run's results.
 
+A picture that cannot be written (``WriteError``: a full disk) is sent back by the helper and raised here, so the
+run ends with its one line. A run that ends early, for whatever reason, kills the helpers still drawing: nothing
+waits on them (a thread waiting up to ``communicate``'s timeout would keep the process from exiting).
+
     with painter.start() as p:
         ...train...
         files, notes = network.draw(out, jobs, painter=p)
@@ -18,6 +22,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from xorjax.errors import XorjaxError
+
 
 class Painter:
     def __init__(self, workers: int):
@@ -25,7 +31,7 @@ class Painter:
         # The helpers must import this very xorjax, installed or not.
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.procs = []
+        self.procs, self.drawing, self.stopped = [], [], False
         for _ in range(workers):
             try:
                 # A session of their own: Ctrl-C stops the run, which closes their input, and they quit quietly.
@@ -45,9 +51,12 @@ class Painter:
         """``[(function name in plots.training, kwargs), ...]`` -> ``[(path, None) or (None, why), ...]``."""
         from xorjax.output.plots import network
 
+        if self.stopped:  # the run has ended: nothing is drawn for it any more
+            return [(None, "the run ended first")] * len(tasks)
         if not self.procs:
             return [network.call(fn, kw) for fn, kw in tasks]
         procs, self.procs = self.procs, []
+        self.drawing = procs
         n = len(procs)
         shares = [tasks[i::n] for i in range(n)]
         with ThreadPoolExecutor(n) as pool:
@@ -57,21 +66,31 @@ class Painter:
             results[i::n] = share_results
         return results
 
-    @staticmethod
-    def _ask(proc, tasks):
+    def _ask(self, proc, tasks):
         from xorjax.output.plots import network
 
         try:
             out, _ = proc.communicate(pickle.dumps(tasks), timeout=600)
-            if proc.returncode == 0:
-                return pickle.loads(out)
+            results = pickle.loads(out) if proc.returncode == 0 else None
         except Exception:
             proc.kill()
             proc.wait()
+            results = None
+        if isinstance(results, XorjaxError):
+            raise results
+        if results is not None:
+            return results
+        if self.stopped:  # the run has ended: nothing is drawn for it any more
+            return [(None, "the run ended first")] * len(tasks)
         return [network.call(fn, kw) for fn, kw in tasks]
 
-    def close(self) -> None:
-        # Helpers that got no work see their input end and quit.
+    def close(self, ended: bool = False) -> None:
+        """Helpers that got no work see their input end and quit; with ``ended`` (the run raised), those still
+        drawing are killed too."""
+        if ended:
+            self.stopped = True
+            for proc in self.drawing:
+                proc.kill()
         for proc in self.procs:
             try:
                 proc.communicate(b"", timeout=30)
@@ -83,8 +102,8 @@ class Painter:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, kind, *exc):
+        self.close(ended=kind is not None)
 
 
 def start(workers: int | None = None) -> Painter:
@@ -112,7 +131,11 @@ def _helper() -> None:
     except EOFError:  # the run needed no pictures, or it ended early
         return
     try:
-        pickle.dump([network.call(fn, kw) for fn, kw in tasks], sys.stdout.buffer)
+        results = [network.call(fn, kw) for fn, kw in tasks]
+    except XorjaxError as e:  # a picture that cannot be written: the run ends with its line
+        results = e
+    try:
+        pickle.dump(results, sys.stdout.buffer)
         sys.stdout.flush()
     except BrokenPipeError:  # the run is gone
         pass
