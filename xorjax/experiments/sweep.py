@@ -30,15 +30,16 @@ import numpy as np
 
 from xorjax import config
 from xorjax.config import Config
-from xorjax.core import descent, devices, engine, parts, tally
+from xorjax.core import descent, devices, engine, mechanism, parts, tally
 from xorjax.errors import XorjaxError
 from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
-MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families
+MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families, and mechanisms
 PICTURED_CLASSES = 2  # solutions.png: a row for each of the most common classes,
 PICTURED_PER_CLASS = 3  # with this many of its most common families
 CLASSES_SHOWN = 8  # per setting, in the console's table of classes (atlas.md and atlas.json hold all)
+MECHANISMS_SHOWN = 10  # per setting, in the console's and atlas.md's tables of mechanisms (atlas.json holds all)
 
 
 def check(cfg: Config) -> None:
@@ -269,6 +270,8 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
                 "lr": lr,
                 "init_scale": scale,
                 **tallies[g].statistics(),
+                "essential_units": tallies[g].essential_units(cfg.model.hidden),
+                "mechanisms": mechanisms(cfg, starts, tallies[g], g, out),
                 "families": fams,
                 "classes": tally.classes(fams),
                 "replay": replay(cfg, lr, scale),
@@ -291,6 +294,71 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
             "of_starts": len(starts),
         }
     return atlas
+
+
+def mechanisms(cfg: Config, starts: engine.Grid, t: tally.Tally, g: int, out: Path) -> list[dict]:
+    """Setting g's mechanisms as atlas.json lists them, each with its representative (its lowest seed): the
+    essential units' tables (``gates``, the first hidden layer's), their indices (``kept``) and its weights file
+    (for the ``MAX_SOLUTION_FILES`` most frequent)."""
+    entries = t.mechanism_list(cfg.model.hidden)
+    for k, m in enumerate(entries):
+        row = tuple(m.pop("row"))
+        m.pop("first_start")
+        i, kept, weights = t.representatives[row]
+        rep = mechanism.explain(weights, cfg.model.activation, kept)
+        m["gates"], m["seed"], m["kept"], m["weights"] = rep["layers"][0], starts.seed(i), rep["kept"], None
+        if len(cfg.model.hidden) > 1:
+            m["layers"] = rep["layers"]
+        if k < MAX_SOLUTION_FILES:
+            path = out / "solutions" / f"s{g}-m{k + 1:02d}.weights.json"
+            path.parent.mkdir(exist_ok=True)
+            io.write_json(path, io.weights_to_json(weights))
+            m["weights"] = str(path.relative_to(out))
+    return entries
+
+
+def covering(mechs: list[dict], share: float = 0.95) -> int | None:
+    """How many of the most frequent mechanisms hold ``share`` of the solutions they explain (None for none)."""
+    total = sum(m["count"] for m in mechs)
+    if not total:
+        return None
+    cum = np.cumsum([m["count"] for m in mechs])
+    return int(np.searchsorted(cum, share * total - 1e-9 * total) + 1)
+
+
+def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
+    """A setting's mechanisms (``c``: configs[i] of the atlas) as a table of the ``MECHANISMS_SHOWN`` most frequent,
+    then how many more atlas.json holds, then the line of its essential units (Markdown with ``md``); [] where none
+    solved."""
+    mechs = c["mechanisms"]
+    if not mechs:
+        return []
+    header = ["mechanism", "units", "starts", "share", "saturated", "seed"]
+    rows = [
+        [
+            f"`{m['mechanism']}`" if md else m["mechanism"],
+            "-".join(map(str, m["units"])),
+            str(m["count"]),
+            _pct(m["share"]),
+            _pct(m["saturated"]),
+            str(m["seed"]),
+        ]
+        for m in mechs[:MECHANISMS_SHOWN]
+    ]
+    lines = [tables.markdown(header, rows) if md else tables.table(header, rows)]
+    if len(mechs) > len(rows):
+        lines.append(f"{len(mechs) - len(rows)} more in atlas.json (key configs[{i}].mechanisms)")
+    lines.append(essential_line(c))
+    return lines
+
+
+def essential_line(c: dict) -> str:
+    """E.g. "essential units: 2 in 95.1%, 3 in 4.9% of the solved starts (a mechanism per hidden layer: "2-1-1")"."""
+    total = sum(c["essential_units"].values())
+    parts = ", ".join(f"{k} in {_pct(v / total)}" for k, v in c["essential_units"].items())
+    unexplained = c["outcomes"]["solved"] - total
+    more = f"; {unexplained} solved start(s) whose net is not XOR in float64" if unexplained else ""
+    return f"essential units: {parts} of the solved starts{more}"
 
 
 # The column of a sweep's outcome tables that counts steps: to the first step with accuracy 1.0 (a run with a
@@ -362,6 +430,13 @@ def markdown(atlas: dict) -> str:
             f"{solved} of {c['seeds']} starts solved XOR. Replay a start: `{c['replay']}`",
             "",
         ]
+        if c["mechanisms"]:
+            lines += [
+                "Mechanisms: the hidden units each solution needs (the others removed, each replaced by its mean "
+                "over the four patterns), their gates and the output's gate, up to unit order and sign flips:",
+                "",
+                *[line for x in mechanism_lines(c, atlas["configs"].index(c), md=True) for line in (x, "")],
+            ]
         if not c["families"]:
             lines += ["(no families: none solved, or more than one hidden layer)", ""]
             continue
@@ -534,6 +609,10 @@ def finish(
         if any(c["outcomes"][s] for c in atlas["configs"]):
             log.info(f"{s}: {descent.STATUS_MEANING[s]}")
     for i, c in enumerate(atlas["configs"]):
+        if c["mechanisms"]:
+            log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: mechanisms (the units a solution needs)")
+            for line in mechanism_lines(c, i):
+                log.info(line)
         if c["classes"]:
             log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: classes of the solutions found")
             shown = c["classes"][:CLASSES_SHOWN]
