@@ -49,6 +49,21 @@ def check(cfg: Config) -> None:
         )
     if cfg.sweep.resume is not None:
         check_resume(cfg, Path(cfg.sweep.resume).expanduser())
+        check_mechanisms_kept(cfg, Path(cfg.sweep.resume).expanduser())
+
+
+def check_mechanisms_kept(cfg: Config, folder: Path) -> None:
+    """Refuses, in one line, a resume of chunks kept before mechanisms were counted: they lack every start's
+    mechanism (``engine.mechanisms_of``) and the weights it would take to find it again."""
+    store = ChunkFiles(folder / CHUNKS)
+    for lo, hi in store.finished().items():
+        with np.load(store._path(lo, hi)) as f:
+            if "mechanisms" not in f.files:
+                raise XorjaxError(
+                    f"sweep.resume={cfg.sweep.resume} is not allowed: its chunks were kept by an older xorjax, "
+                    "without the mechanisms of their solved starts; run the sweep again without sweep.resume"
+                )
+        return
 
 
 # --- finished chunks, and resuming ----------------------------------------------------------------------
