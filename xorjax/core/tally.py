@@ -183,6 +183,15 @@ def _median(counts: np.ndarray) -> float | None:
     return (float(a) + float(b)) / 2
 
 
+def covering(counts: list[int], share: float = 0.95) -> int | None:
+    """How many of the largest ``counts`` (sorted, largest first) it takes to hold ``share`` of their sum (None
+    for none): the multirun summary's "mechanisms for 95%"."""
+    total = sum(counts)
+    if not total:
+        return None
+    return int(np.searchsorted(np.cumsum(counts), share * total * (1 - 1e-12)) + 1)
+
+
 def of_starts(starts, where: np.ndarray) -> Tally:
     """The ``Tally`` of the starts selected by ``where``."""
     t, idx = Tally(), np.flatnonzero(where)

@@ -332,15 +332,6 @@ def mechanisms(cfg: Config, starts: engine.Grid, t: tally.Tally, g: int, out: Pa
     return entries
 
 
-def covering(mechs: list[dict], share: float = 0.95) -> int | None:
-    """How many of the most frequent mechanisms hold ``share`` of the solutions they explain (None for none)."""
-    total = sum(m["count"] for m in mechs)
-    if not total:
-        return None
-    cum = np.cumsum([m["count"] for m in mechs])
-    return int(np.searchsorted(cum, share * total - 1e-9 * total) + 1)
-
-
 def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
     """A setting's mechanisms (``c``: configs[i] of the atlas) as a table of the ``MECHANISMS_SHOWN`` most frequent,
     then how many more atlas.json holds, then the line of its essential units (Markdown with ``md``); [] where none
