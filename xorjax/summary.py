@@ -219,9 +219,10 @@ def groups(runs: list[dict]) -> list[dict]:
     first, each with its count and share of the solved runs), as a sweep's atlas gives them."""
     from xorjax.core import tally
 
-    by = {}
+    by, common = {}, _common(runs)  # the settings every run shares are said once above the tables
     for r in runs:
-        by.setdefault(" ".join(o for o in r["overrides"].split() if _key(o) != "seed") or "-", []).append(r)
+        settings = " ".join(o for o in r["overrides"].split() if _key(o) != "seed" and o not in common)
+        by.setdefault(settings or "-", []).append(r)
     out = []
     for settings, members in by.items():
         solved = [r for r in members if r["status"] == "solved"]

@@ -21,6 +21,7 @@ callback), exactly those of the sweep run in one job.
 import dataclasses
 import json
 import logging
+import textwrap
 import time
 from io import BytesIO
 from pathlib import Path
@@ -36,8 +37,8 @@ from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
 MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families, and mechanisms
-PICTURED_CLASSES = 2  # solutions.png: a row for each of the most common classes,
-PICTURED_PER_CLASS = 3  # with this many of its most common families
+PICTURED_MECHANISMS = 6  # solutions.png: the most common mechanisms, each by its representative's reduced net,
+PICTURED_PER_ROW = 3  # this many to a row
 CLASSES_SHOWN = 8  # per setting, in the console's table of classes (atlas.md and atlas.json hold all)
 MECHANISMS_SHOWN = 10  # per setting, in the console's and atlas.md's tables of mechanisms (atlas.json holds all)
 
@@ -542,44 +543,55 @@ def draw(cfg: Config, atlas: dict, out: Path) -> None:
     if rows:
         for row in rows:
             for panel in row["panels"]:
-                panel["weights"] = io.read_weights(out / panel.pop("file"))
+                kept = panel.pop("kept")
+                weights = io.read_weights(out / panel.pop("file"))
+                flat = [j in k for k, width in zip(kept, cfg.model.hidden) for j in range(width)]
+                panel["weights"] = mechanism.explain(weights, cfg.model.activation, flat)["reduced"]
+                panel["units"] = kept[0]
         pictures.solutions(out / "solutions.png", rows, cfg.model.activation)
 
 
 def pictured(atlas: dict) -> list[dict]:
-    """solutions.png's rows: the ``PICTURED_CLASSES`` most common classes whose every unit is saturated (XOR's
-    two real classes; those with a half-on unit together hold about 1% of the solutions), each with its
-    ``PICTURED_PER_CLASS`` most common families; classes with a half-on unit only where no other was found.
-    Each row: ``title`` and ``panels`` (``file``: the weights, ``title``), named by gates, not by tables."""
-    by_class = {}
+    """solutions.png's rows: the ``PICTURED_MECHANISMS`` most common mechanisms over the sweep's settings,
+    ``PICTURED_PER_ROW`` to a row, each drawn by its representative (the lowest seed of the setting where it is
+    most frequent) as its reduced net, titled with its share of all the solutions. Each panel: ``file`` (the
+    weights), ``kept`` (its essential units) and ``title``."""
+    by = {}
     for c in atlas["configs"]:
-        for f in c["families"]:
-            by_class.setdefault(f["class"], []).append((c, f))
-    total = sum(f["count"] for fams in by_class.values() for _, f in fams)
-    count = {k: sum(f["count"] for _, f in fams) for k, fams in by_class.items()}
-    names = sorted(by_class, key=lambda k: (-count[k], k))
-    names = ([k for k in names if "unsaturated" not in k] or names)[:PICTURED_CLASSES]
-    arrow = lambda name: name.replace(" -> ", " → ")
+        for m in c.get("mechanisms", []):
+            by.setdefault(m["mechanism"], []).append((c, m))
+    total = sum(m["count"] for found in by.values() for _, m in found)
+    count = {k: sum(m["count"] for _, m in found) for k, found in by.items()}
     several = len(atlas["configs"]) > 1
-    rows = []
-    for i, name in enumerate(names, start=1):
-        fams = sorted((cf for cf in by_class[name] if cf[1]["weights"]), key=lambda cf: -cf[1]["count"])
-        panels = [
+    panels = []
+    for name in sorted(by, key=lambda k: (-count[k], k)):
+        drawn = [(c, m) for c, m in sorted(by[name], key=lambda cm: -cm[1]["count"]) if m["weights"]]
+        if not drawn:
+            continue
+        c, m = drawn[0]
+        units = "-".join(map(str, m["units"]))
+        panels.append(
             {
-                "file": f["weights"],
-                "title": f"{arrow(f['family'])}\n{f['count']} starts ({f['count'] / total:.1%}), e.g. seed "
-                f"{f['seed']}" + (f", lr {c['lr']:g}" if several else ""),
+                "file": m["weights"],
+                "kept": m["kept"],
+                "title": textwrap.fill(name.replace(" -> ", " → "), 46)
+                + f"\n{count[name] / total:.1%} of the solutions ({count[name]}), {units} units"
+                + f"\ne.g. seed {m['seed']}"
+                + (f", lr {c['lr']:g}" if several else ""),
             }
-            for c, f in fams[:PICTURED_PER_CLASS]
-        ]
-        if panels:
-            rows.append(
-                {
-                    "title": f"Class {i}: {arrow(name)}: {count[name] / total:.1%} of the solutions, in "
-                    f"{len(by_class[name])} families (the {len(panels)} most common shown)",
-                    "panels": panels,
-                }
-            )
+        )
+        if len(panels) == PICTURED_MECHANISMS:
+            break
+    rows = []
+    for i in range(0, len(panels), PICTURED_PER_ROW):
+        shown = panels[i : i + PICTURED_PER_ROW]
+        rows.append(
+            {
+                "title": f"Mechanisms {i + 1}-{i + len(shown)} of {len(by)}: each solution's essential units, "
+                "the spare ones removed",
+                "panels": shown,
+            }
+        )
     return rows
 
 

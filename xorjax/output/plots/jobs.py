@@ -57,5 +57,5 @@ def group_rates(path, labels: list[str], rates: list[float], intervals: list[tup
         ax.set_ylim(len(labels) - 0.5, -0.5)  # the first group at the top, as in summary.md
         ax.set_xlabel("success rate (dot) and its 95% Wilson interval (bar)")
         ax.grid(axis="y", visible=False)
-        ax.set_title(f"Success rate of each of {len(labels)} groups of runs (all settings but the seed)", loc="left")
+        ax.set_title(f"Success rate of {len(labels)} groups (runs alike but their seed)", loc="left")
         return save(fig, path)
