@@ -151,11 +151,12 @@ class Tally:
         return sorted(out, key=lambda d: (-d["count"], d["mechanism"]))
 
     def essential_units(self, hidden) -> dict:
-        """Solved starts by their essential units per layer ("2", "2-1-1"), fewest first."""
+        """Solved starts by their essential units per layer ("2", "2-1-1"), the most frequent first (ties: fewer
+        units first)."""
         by = {}
         for key, (c, _, _) in self.mechanisms.items():
             by[tuple(key[: len(hidden)])] = by.get(tuple(key[: len(hidden)]), 0) + c
-        return {"-".join(map(str, k)): by[k] for k in sorted(by, key=lambda k: (sum(k), k))}
+        return {"-".join(map(str, k)): by[k] for k in sorted(by, key=lambda k: (-by[k], sum(k), k))}
 
 
 def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:

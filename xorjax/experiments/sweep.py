@@ -359,10 +359,14 @@ def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
     return lines
 
 
-def essential_line(c: dict) -> str:
-    """E.g. "essential units: 2 in 95.1%, 3 in 4.9% of the solved starts (a mechanism per hidden layer: "2-1-1")"."""
+def essential_line(c: dict, shown: int = 6) -> str:
+    """E.g. "essential units: 2 in 95.1%, 3 in 4.9% of the solved starts" (per hidden layer for deep nets: "2-1-1";
+    the ``shown`` most frequent, the others counted together)."""
     total = sum(c["essential_units"].values())
-    parts = ", ".join(f"{k} in {_pct(v / total)}" for k, v in c["essential_units"].items())
+    counts = list(c["essential_units"].items())
+    parts = ", ".join(f"{k} in {_pct(v / total)}" for k, v in counts[:shown])
+    if len(counts) > shown:
+        parts += f", {len(counts) - shown} others in {_pct(sum(v for _, v in counts[shown:]) / total)}"
     unexplained = c["outcomes"]["solved"] - total
     more = f"; {unexplained} solved start(s) whose net is not XOR in float64" if unexplained else ""
     return f"essential units: {parts} of the solved starts{more}"
