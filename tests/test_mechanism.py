@@ -213,3 +213,31 @@ def test_tally_merge_adds_mechanisms_and_keeps_the_earliest_representative():
     b.represent(key, 4, np.ones(2, bool), {"W1": np.ones(1)})
     a.merge(b)
     assert a.mechanisms[key] == [5, 4, 3] and a.representatives[key][0] == 4
+
+
+def test_a_solved_run_names_its_mechanism_and_its_spare_units(tmp_path, caplog):
+    caplog.set_level("INFO")
+    quiet = ("logger.plots=false", "logger.tensorboard=false", "logger.progress=false")
+    m = run_here(tmp_path, "model.hidden=[3]", "seed=0", *quiet)
+    assert m["status"] == "solved"
+    e = mechanism.explain(json.loads((tmp_path / "weights.json").read_text()))
+    assert m["mechanism"] == e["mechanism"] and m["kept"] == e["kept"] and len(m["kept"][0]) == 2
+    (spare,) = [j for j in range(3) if j not in m["kept"][0]]
+    assert f"mechanism {m['mechanism']}: essential units 2 of 3; y{spare + 1} is spare" in caplog.text
+
+
+def test_a_resume_of_chunks_kept_without_mechanisms_is_refused_in_one_line(tmp_path):
+    from conftest import compose_settings
+
+    from xorjax import run
+    from xorjax.experiments import sweep
+
+    cfg, _ = compose_settings("experiment=sweep", "sweep.seeds=4", "steps=11")
+    store = sweep.ChunkFiles(tmp_path / sweep.CHUNKS)
+    (store.folder / sweep.SETTINGS).write_text(json.dumps(sweep.fingerprint(cfg)))
+    store.save(0, 4, {"status": np.zeros(4, np.int8)})  # a chunk as an older xorjax kept it
+    problem = run.check_overrides(["experiment=sweep", "sweep.seeds=4", "steps=11", f"sweep.resume={tmp_path}"])
+    assert problem == (
+        f"sweep.resume={tmp_path} is not allowed: its chunks were kept by an older xorjax, without the mechanisms of "
+        "their solved starts; run the sweep again without sweep.resume"
+    )

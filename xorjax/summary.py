@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xorjax.core import shares
 from xorjax.output import io
 
 STATUSES = ("solved", "plateau", "two-stuck", "three-merged", "diverged", "slow", "unsolved")
@@ -92,8 +93,6 @@ def collect(root: Path) -> tuple[list[dict], list[str]]:
 
 
 def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
-    from xorjax.core import tally  # here, so that reading a summary alone does not import JAX
-
     rows = []
     for c in atlas["configs"]:
         top = c["classes"][0]["class"] if c.get("classes") else ""
@@ -111,7 +110,7 @@ def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
                 "ci95_hi": c["ci95"][1],
                 "median_steps": c["median_steps"],
                 **{s: c["outcomes"].get(s, 0) for s in STATUSES},
-                "mechanisms_95": tally.covering([m["count"] for m in mechs]) or "",
+                "mechanisms_95": shares.covering([m["count"] for m in mechs]) or "",
                 "top_mechanism": mechs[0]["mechanism"] if mechs else "",
                 "top_mechanism_share": mechs[0]["share"] if mechs else "",
                 "classes": len(c.get("classes", [])),
@@ -217,8 +216,6 @@ def groups(runs: list[dict]) -> list[dict]:
     """The runs grouped by every setting but ``seed`` (in the order of their first run): each group's runs, its
     success rate with its 95% Wilson interval, its status counts and its solved runs' mechanisms (most frequent
     first, each with its count and share of the solved runs), as a sweep's atlas gives them."""
-    from xorjax.core import tally
-
     by, common = {}, _common(runs)  # the settings every run shares are said once above the tables
     for r in runs:
         settings = " ".join(o for o in r["overrides"].split() if _key(o) != "seed" and o not in common)
@@ -237,7 +234,7 @@ def groups(runs: list[dict]) -> list[dict]:
                 "runs": n,
                 "solved": k,
                 "success_rate": k / n,
-                "ci95": list(tally.wilson(k, n)),
+                "ci95": list(shares.wilson(k, n)),
                 "outcomes": {s: sum(r["status"] == s for r in members) for s in STATUSES},
                 "mechanisms": [
                     {"mechanism": m, "count": c, "share": c / k}

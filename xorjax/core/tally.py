@@ -1,26 +1,11 @@
 """What a sweep found, merged chunk by chunk: the count of every outcome, the success rate with its interval,
 the median steps, and the families of solutions (``Tally``), in memory that never grows with the starts."""
 
-import math
-
 import numpy as np
 
-from xorjax.core import atlas, descent, mechanism, model
+from xorjax.core import atlas, descent, mechanism, model, shares
 
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 SOLVED = descent.STATUSES.index("solved")
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for k successes in n trials (95% by default); sound near 0 and 1, unlike
-    p +- z sqrt(p(1-p)/n)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # Exactly 0 and 1 at the ends, where rounding would leave 1e-17 and 1 - 1e-16.
-    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
 class Tally:
@@ -94,7 +79,7 @@ class Tally:
         """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to
         the stop criterion), and the count of every outcome."""
         n, k = int(self.outcomes.sum()), int(self.outcomes[SOLVED])
-        lo, hi = wilson(k, n)
+        lo, hi = shares.wilson(k, n)
         stats = {
             "seeds": n,
             "success_rate": k / n if n else 0.0,
@@ -182,15 +167,6 @@ def _median(counts: np.ndarray) -> float | None:
     cum = np.cumsum(counts)
     a, b = np.searchsorted(cum, [(n - 1) // 2, n // 2], side="right")
     return (float(a) + float(b)) / 2
-
-
-def covering(counts: list[int], share: float = 0.95) -> int | None:
-    """How many of the largest ``counts`` (sorted, largest first) it takes to hold ``share`` of their sum (None
-    for none): the multirun summary's "mechanisms for 95%"."""
-    total = sum(counts)
-    if not total:
-        return None
-    return int(np.searchsorted(np.cumsum(counts), share * total * (1 - 1e-12)) + 1)
 
 
 def of_starts(starts, where: np.ndarray) -> Tally:
