@@ -56,8 +56,10 @@ def row_width(hidden) -> int:
 
 
 def _act(z, fn):
-    """An activation (a JAX function, ``model.ACTIVATIONS``) on host float64 arrays."""
-    return np.asarray(fn(z))
+    """An activation (a JAX function, ``model.ACTIVATIONS``) on host float64 arrays, in float64 on the host's CPU
+    whatever the caller's JAX settings (as ``atlas`` reads tables)."""
+    with jax.enable_x64(True), jax.default_device(atlas.host()):
+        return np.asarray(fn(z))
 
 
 def _dense(h, W, b):
