@@ -8,6 +8,9 @@ for its working set to stay in the core's cache, so 100,000 starts run as fast p
 Start ``i`` runs exactly the code of a single run (``descent.init_starts`` then ``descent.train_starts``), so
 the run ``python -m xorjax.run seed=<its seed>`` replays it bit for bit.
 
+Every chunk's solved starts are reduced to their essential units on the host (``mechanism.analyse``) while the
+next chunk trains; their mechanisms are counted like the outcomes.
+
 ``run_starts`` keeps every start's outcome (outcome, steps, final cost, the atlas key: ~33 bytes a start);
 ``run_grid``, behind ``experiment=sweep``, keeps none: each chunk's inputs are made from the start index
 (``Grid``) and its outcomes merged into one ``tally.Tally`` per setting, so memory is bounded by the chunk and the
