@@ -340,7 +340,7 @@ def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
     mechs = c["mechanisms"]
     if not mechs:
         return []
-    header = ["mechanism", "units", "starts", "share", "saturated", "seed"]
+    header = ["mechanism", "units", "starts", "share", "saturated", "seed"] + (["weights"] if md else [])
     rows = [
         [
             f"`{m['mechanism']}`" if md else m["mechanism"],
@@ -350,6 +350,7 @@ def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
             _pct(m["saturated"]),
             str(m["seed"]),
         ]
+        + ([f"`{m['weights']}`" if m["weights"] else "-"] if md else [])
         for m in mechs[:MECHANISMS_SHOWN]
     ]
     lines = [tables.markdown(header, rows) if md else tables.table(header, rows)]
