@@ -80,6 +80,11 @@ def test_the_whole_lecture_in_one_command(run_xorjax, tmp_path):
     assert s["5_backprop"]["xyz"]["grads"] == {"x": -4, "y": -4, "z": 3}
     assert s["6_train"]["status"] == "solved"
     assert s["7_how_often"]["starts"] == 1000 and 0 < s["7_how_often"]["success_rate"] < 1
+    # the wider nets' solutions are mostly the 2-2-1 net's two mechanisms, plus spare units
+    wider = s["7_how_often"]["mechanisms"]
+    assert wider["2-2-1"]["lectures_two"] > 0.99 and wider["2-2-1"]["two_units"] == 1.0  # a few half-on units aside
+    for net in ("2-3-1", "2-4-1"):
+        assert wider[net]["lectures_two"] > 0.85 and wider[net]["two_units"] > 0.85 and wider[net]["mechanisms"] <= 30
     md = (out / "lecture.md").read_text()
     titles = re.findall(r"^## (.+)$", md, flags=re.M)
     assert titles == [title for _, title, _ in lecture.SECTIONS]

@@ -222,51 +222,54 @@ def test_a_flat_surface_says_so_and_draws_no_line(tmp_path, monkeypatch):
     assert not any("everywhere" in t.get_text() for t in ax.texts)
 
 
-def test_solutions_show_the_two_classes_by_their_gates_with_a_colour_bar(tmp_path, monkeypatch):
+def test_solutions_show_the_most_common_mechanisms_by_their_reduced_nets_with_a_colour_bar(tmp_path, monkeypatch):
     from xorjax.experiments import sweep
     from xorjax.output.plots import starts
 
-    def fam(family, cls, count):
-        return {"family": family, "class": cls, "count": count, "seed": count, "weights": f"{count}.json"}
+    def mech(name, count, seed, units=(2,), kept=((0, 1),), weights=True):
+        return {
+            "mechanism": name,
+            "count": count,
+            "seed": seed,
+            "units": list(units),
+            "kept": [list(k) for k in kept],
+            "weights": f"{seed}.json" if weights else None,
+        }
 
-    a, b, u = (
+    a, b, c = (
         "x1 AND NOT x2 + x2 AND NOT x1 -> OR",
         "AND + OR -> h2 AND NOT h1",
-        "OR + unsaturated 0??1 -> h1 AND NOT h2",
+        "x2 AND NOT x1 + x2 + OR -> table 01001101",
     )
-    families = [
-        fam("x1 AND NOT x2 + x2 AND NOT x1 -> OR", a, 50),
-        fam("OR + NAND -> AND", b, 40),
-        fam("NAND + NOR -> h1 AND NOT h2", b, 30),
-        fam("unsaturated 1??0 + NOR -> h1 AND NOT h2", u, 25),
-        fam("x2 AND NOT x1 + x1 AND NOT x2 -> OR", a, 20),
-        fam("AND + NOR -> NOR", b, 10),
-        fam("NOR + AND -> NOR", b, 5),
+    configs = [
+        {"lr": 0.1, "mechanisms": [mech(a, 50, 3), mech(b, 30, 1, kept=((1, 2),)), mech(c, 5, 7, (3,), ((0, 1, 2),))]},
+        {"lr": 1.0, "mechanisms": [mech(b, 60, 0), mech(a, 20, 2), mech("FALSE + x1 -> h1", 1, 9, weights=False)]},
     ]
-    atlas = {"configs": [{"lr": 0.1, "families": families}]}
-    rows = sweep.pictured(atlas)
-    assert [r["title"].split(":")[0] for r in rows] == ["Class 1", "Class 2"]
-    assert rows[0]["title"] == (
-        "Class 1: AND + OR → h2 AND NOT h1: 47.2% of the solutions, in 4 families (the 3 most common shown)"
-    )
-    assert [p["title"].split("\n")[0] for r in rows for p in r["panels"]] == [
-        "OR + NAND → AND",
-        "NAND + NOR → h1 AND NOT h2",
-        "AND + NOR → NOR",
+    rows = sweep.pictured({"configs": configs})
+    assert len(rows) == 1 and rows[0]["title"].startswith("Mechanisms 1-3 of 4:")
+    # most common over the settings first, each by its representative where it is most frequent; one without a
+    # weights file is not drawn
+    assert [p["title"].split("\n")[0] for p in rows[0]["panels"]] == [
+        "AND + OR → h2 AND NOT h1",
         "x1 AND NOT x2 + x2 AND NOT x1 → OR",
-        "x2 AND NOT x1 + x1 AND NOT x2 → OR",
+        "x2 AND NOT x1 + x2 + OR → table 01001101",
     ]
-    assert rows[0]["panels"][0]["title"] == "OR + NAND → AND\n40 starts (22.2%), e.g. seed 40"
+    assert (
+        rows[0]["panels"][0]["title"]
+        == "AND + OR → h2 AND NOT h1\n54.2% of the solutions (90), 2 units\ne.g. seed 0, lr 1"
+    )
+    assert [p["file"] for p in rows[0]["panels"]] == ["0.json", "3.json", "7.json"]
+    assert rows[0]["panels"][2]["kept"] == [[0, 1, 2]]
     seen = saved_figures(monkeypatch, starts)
-    for r in rows:
-        for p in r["panels"]:
-            p["weights"] = LECTURE
+    for p in rows[0]["panels"]:
+        p["weights"] = LECTURE
+        p["units"] = p.pop("kept")[0][:2]
     starts.solutions(tmp_path / "solutions.png", rows)
     ((fig, inside),) = seen
     assert inside
     assert "ŷ (network output)" in [ax.get_ylabel() for ax in fig.axes]  # the colour bar
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
-    assert len(titles) == 5 and not any("?" in t or "->" in t for t in titles)
+    assert len(titles) == 3 and not any("->" in t for t in titles)
 
 
 def test_the_basins_base_start_is_in_the_legend(tmp_path, monkeypatch):

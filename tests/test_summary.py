@@ -211,3 +211,58 @@ def test_a_sweep_whose_atlas_lacks_a_key_is_named_and_the_others_are_summarised(
         == f"xorjax: job 1: {sweep_dir / '1' / 'atlas.json'} is damaged (no key 'outcomes'); left out of the summary\n"
     )
     assert [row["job"] for row in csv.DictReader((sweep_dir / "summary.csv").open())] == ["0", "0"]  # 2 settings
+
+
+def test_jobs_are_listed_in_number_order_and_runs_alike_but_their_seed_are_grouped(tmp_path):
+    """12 runs, seeds 0..5 x hidden [2] and [3], in Hydra's job folders "<n>_<overrides>"."""
+    mechs = ["AND + OR -> h2 AND NOT h1", "x1 AND NOT x2 + x2 AND NOT x1 -> OR"]
+    for job in range(12):
+        seed, hidden = job // 2, [2, 3][job % 2]
+        folder = tmp_path / f"{job}_seed-{seed}_model.hidden-{hidden}"
+        (folder / ".hydra").mkdir(parents=True)
+        (folder / ".hydra" / "overrides.yaml").write_text(f"- seed={seed}\n- model.hidden=[{hidden}]\n- steps=500\n")
+        solved = hidden == 3 or seed == 0
+        metrics = {"status": "solved" if solved else "two-stuck", "final_loss": 0.01, "accuracy": 1.0, "solved_at": 9}
+        if solved:
+            metrics |= {"mechanism": mechs[seed % 2 if hidden == 3 else 0], "kept": [[0, 1]]}
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    rows = summary.build(tmp_path)
+    assert [r["job"] for r in rows] == [str(j) for j in range(12)]  # 10 and 11 after 9, not after 1
+    md = (tmp_path / "summary.md").read_text()
+    assert [int(line.split("|")[1]) for line in md.splitlines() if line.startswith("| ") and "seed=" in line] == list(
+        range(12)
+    )
+    assert f"| 1 | seed=0 model.hidden=[3] | solved | 0.01 | 1 | 9 | `{mechs[0]}` |" in md
+    groups = summary.groups(rows)
+    assert [(g["settings"], g["runs"], g["solved"]) for g in groups] == [
+        ("model.hidden=[2]", 6, 1),
+        ("model.hidden=[3]", 6, 6),
+    ]
+    assert groups[0]["ci95"] == pytest.approx([0.030, 0.564], abs=1e-3)  # Wilson's interval for 1 of 6
+    assert groups[0]["outcomes"]["two-stuck"] == 5 and groups[1]["ci95"][1] == 1.0
+    assert groups[1]["mechanisms"] == [
+        {"mechanism": mechs[0], "count": 3, "share": 0.5},
+        {"mechanism": mechs[1], "count": 3, "share": 0.5},
+    ]
+    assert "## Groups (runs that differ only in their seed)" in md
+    assert (
+        f"| model.hidden=[3] | 6 | 100.0% | 61.0-100.0% | solved 6 | `{mechs[0]}` 3 (50%); `{mechs[1]}` 3 (50%) |" in md
+    )
+    assert (tmp_path / "summary_groups.png").stat().st_size > 1000
+
+
+def test_a_sweeps_row_says_how_many_mechanisms_hold_95_percent_and_the_top_ones_share(tmp_path):
+    a = atlas([3], [0.1])
+    counts = [60, 30, 6, 3, 1]
+    a["configs"][0]["mechanisms"] = [
+        {"mechanism": f"m{i}", "count": c, "share": c / 100, "units": [2]} for i, c in enumerate(counts)
+    ]
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "atlas.json").write_text(json.dumps(a))
+    (row,) = summary.build(tmp_path)
+    assert row["mechanisms_95"] == 3 and row["top_mechanism"] == "m0" and row["top_mechanism_share"] == 0.6
+    md = (tmp_path / "summary.md").read_text()
+    assert "| mechanisms for 95% | top mechanism |" in md and "| 3 | `m0` (60.0%) |" in md
+    with open(tmp_path / "summary.csv") as f:
+        (line,) = list(csv.DictReader(f))
+    assert line["mechanisms_95"] == "3" and line["top_mechanism_share"] == "0.6"

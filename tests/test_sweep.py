@@ -12,7 +12,7 @@ from conftest import SWEEP, grid, run_dirs, run_here
 from hydra import compose, initialize_config_dir
 
 from xorjax import run
-from xorjax.core import data, descent, engine, tally
+from xorjax.core import data, descent, engine, shares, tally
 
 SPEC = descent.Spec(steps=301, log_every=100)
 
@@ -138,7 +138,7 @@ def test_a_stopped_start_keeps_the_weights_that_met_the_criterion():
 )
 @pytest.mark.floors
 def test_wilson_interval_matches_published_values(k, n, lo, hi):
-    got = tally.wilson(k, n)
+    got = shares.wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-5)
     assert got[0] <= k / n <= got[1]
 
@@ -150,7 +150,7 @@ def test_statistics_and_families_of_a_small_sweep():
     stats = tally.statistics(starts, where)
     assert sum(stats["outcomes"].values()) == 48 == stats["seeds"]
     k = stats["outcomes"]["solved"]
-    assert k > 20 and stats["success_rate"] == k / 48 and stats["ci95"] == list(tally.wilson(k, 48))
+    assert k > 20 and stats["success_rate"] == k / 48 and stats["ci95"] == list(shares.wilson(k, 48))
     solved_at = starts.solved_at[starts.status == 0]
     assert stats["median_steps"] == float(np.median(solved_at)) and 0 < stats["median_steps"] < 2001
     fams = tally.families(starts, where)

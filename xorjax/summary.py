@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xorjax.core import shares
 from xorjax.errors import XorjaxError
 from xorjax.output import io
 
@@ -105,6 +106,7 @@ def _results(job: Path, name: str) -> list[dict] | None:
             "final_cost": metrics.get("final_loss"),
             "accuracy": metrics.get("accuracy"),
             "solved_at": metrics.get("solved_at", "") if metrics.get("status") == "solved" else "",
+            "mechanism": metrics.get("mechanism", ""),
             "overrides": " ".join(_overrides(job, [])),
         }
     ]
@@ -127,6 +129,7 @@ def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
     rows = []
     for c in atlas["configs"]:
         top = c["classes"][0]["class"] if c.get("classes") else ""
+        mechs = c.get("mechanisms", [])
         rows.append(
             {
                 "job": job,
@@ -140,6 +143,9 @@ def _sweep_rows(job: str, atlas: dict, extra: str) -> list[dict]:
                 "ci95_hi": c["ci95"][1],
                 "median_steps": c["median_steps"],
                 **{s: c["outcomes"].get(s, 0) for s in STATUSES},
+                "mechanisms_95": shares.covering([m["count"] for m in mechs]) or "",
+                "top_mechanism": mechs[0]["mechanism"] if mechs else "",
+                "top_mechanism_share": mechs[0]["share"] if mechs else "",
                 "classes": len(c.get("classes", [])),
                 "top_class": top,
                 "overrides": extra,
@@ -186,6 +192,8 @@ def _sweep_table(rows: list[dict]) -> list[str]:
         "95% CI",
         "median steps",
         *STATUSES[1:],
+        "mechanisms for 95%",
+        "top mechanism",
         "classes",
         "most frequent class",
         "other settings",
@@ -204,6 +212,8 @@ def _sweep_table(rows: list[dict]) -> list[str]:
             f"{100 * r['ci95_lo']:.1f}-{100 * r['ci95_hi']:.1f}%",
             "-" if r["median_steps"] is None else f"{r['median_steps']:.0f}",
             *[r[s] for s in STATUSES[1:]],
+            "-" if r["mechanisms_95"] == "" else r["mechanisms_95"],
+            f"`{r['top_mechanism']}` ({100 * r['top_mechanism_share']:.1f}%)" if r["top_mechanism"] else "-",
             r["classes"],
             f"`{r['top_class']}`" if r["top_class"] else "-",
             " ".join(o for o in r["overrides"].split() if o not in common) or "-",
@@ -217,7 +227,10 @@ def _run_table(rows: list[dict]) -> list[str]:
     counts = {s: sum(r["status"] == s for r in rows) for s in dict.fromkeys(r["status"] for r in rows)}
     lines = ["## Runs", "", f"{len(rows)} runs: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".", ""]
     lines += [f"Every job: {' '.join(sorted(common))}", ""] if common else []
-    lines += ["| job | settings | status | final cost | accuracy | solved at |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| job | settings | status | final cost | accuracy | solved at | mechanism |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         cells = [
             r["job"],
@@ -226,6 +239,66 @@ def _run_table(rows: list[dict]) -> list[str]:
             "-" if r["final_cost"] is None else f"{r['final_cost']:.6g}",
             "-" if r["accuracy"] is None else f"{r['accuracy']:g}",
             "-" if r["solved_at"] == "" else r["solved_at"],
+            f"`{r['mechanism']}`" if r.get("mechanism") else "-",
+        ]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return lines + [""] + _group_table(groups(rows))
+
+
+def groups(runs: list[dict]) -> list[dict]:
+    """The runs grouped by every setting but ``seed`` (in the order of their first run): each group's runs, its
+    success rate with its 95% Wilson interval, its status counts and its solved runs' mechanisms (most frequent
+    first, each with its count and share of the solved runs), as a sweep's atlas gives them."""
+    by, common = {}, _common(runs)  # the settings every run shares are said once above the tables
+    for r in runs:
+        settings = " ".join(o for o in r["overrides"].split() if _key(o) != "seed" and o not in common)
+        by.setdefault(settings or "-", []).append(r)
+    out = []
+    for settings, members in by.items():
+        solved = [r for r in members if r["status"] == "solved"]
+        counts = {}
+        for r in solved:
+            if r.get("mechanism"):
+                counts[r["mechanism"]] = counts.get(r["mechanism"], 0) + 1
+        k, n = len(solved), len(members)
+        out.append(
+            {
+                "settings": settings,
+                "runs": n,
+                "solved": k,
+                "success_rate": k / n,
+                "ci95": list(shares.wilson(k, n)),
+                "outcomes": {s: sum(r["status"] == s for r in members) for s in STATUSES},
+                "mechanisms": [
+                    {"mechanism": m, "count": c, "share": c / k}
+                    for m, c in sorted(counts.items(), key=lambda mc: (-mc[1], mc[0]))
+                ],
+                "jobs": [r["job"] for r in members],
+            }
+        )
+    return out
+
+
+def _group_table(found: list[dict]) -> list[str]:
+    """The groups of runs (``groups``) as a table, when some runs differ only in their seed."""
+    if all(g["runs"] == 1 for g in found):
+        return []
+    lines = [
+        "## Groups (runs that differ only in their seed)",
+        "",
+        "| settings | runs | solved | 95% CI | statuses | mechanisms of the solved runs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in found:
+        statuses = ", ".join(f"{s} {c}" for s, c in g["outcomes"].items() if c)
+        mechs = "; ".join(f"`{m['mechanism']}` {m['count']} ({100 * m['share']:.0f}%)" for m in g["mechanisms"])
+        cells = [
+            g["settings"],
+            g["runs"],
+            f"{100 * g['success_rate']:.1f}%",
+            f"{100 * g['ci95'][0]:.1f}-{100 * g['ci95'][1]:.1f}%",
+            statuses,
+            mechs or "-",
         ]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return lines + [""]
@@ -237,6 +310,9 @@ def build(root) -> list[dict]:
     rows, missing, _ = collect(root)
     if not rows:
         return rows
+    # job 10 after job 9, not after job 1 (the sort is stable: a sweep's settings stay in order)
+    rows = sorted(rows, key=lambda r: [_numbered(s) for s in r["job"].split("/")])
+    missing = sorted(missing, key=lambda m: [_numbered(s) for s in m.split("/")])
     buf = _io.StringIO()
     fields = list(dict.fromkeys(k for r in rows for k in r))  # a multirun of runs and sweeps: both kinds' columns
     w = csv.DictWriter(buf, fieldnames=fields, restval="")
@@ -261,6 +337,15 @@ def build(root) -> list[dict]:
             [r["final_cost"] for r in runs],
             [r["status"] for r in runs],
         )
+        found = groups(runs)
+        if len(found) > 1 and any(g["runs"] > 1 for g in found):
+            jobs.group_rates(
+                root / "summary_groups.png",
+                [g["settings"] for g in found],
+                [g["success_rate"] for g in found],
+                [tuple(g["ci95"]) for g in found],
+                [g["runs"] for g in found],
+            )
     return rows
 
 

@@ -63,7 +63,7 @@ class Family(NamedTuple):
     output: tuple | None
 
 
-def _ternary(values, middle: float, margin: float) -> np.ndarray:
+def ternary(values, middle: float, margin: float) -> np.ndarray:
     """0 / 1 / UNSAT per value; NaN (a diverged start) counts as unsaturated."""
     t = np.full(values.shape, UNSAT, np.int64)
     t[values < middle - margin] = 0
@@ -73,7 +73,7 @@ def _ternary(values, middle: float, margin: float) -> np.ndarray:
     return t
 
 
-def _host():
+def host():
     """The host's CPU, where tables are read whatever device trained (None where JAX has no CPU backend)."""
     try:
         return jax.devices("cpu")[0]
@@ -90,15 +90,15 @@ def tables(params: dict, activation: str = "sigmoid") -> tuple[np.ndarray, np.nd
     params = {k: np.asarray(params[k], np.float64) for k in ("W1", "b1", "W2", "b2")}
     W2, b2 = params["W2"], params["b2"]
     H = W2.shape[0]
-    with jax.enable_x64(True), jax.default_device(_host()):
+    with jax.enable_x64(True), jax.default_device(host()):
         _, (h,) = model.predict(params, data.X.astype(np.float64), activation)  # (4, H, N)
-        hidden = _ternary(np.moveaxis(np.asarray(h), (0, 1), (-1, -2)), act.middle, act.margin)  # (N, H, 4)
+        hidden = ternary(np.moveaxis(np.asarray(h), (0, 1), (-1, -2)), act.middle, act.margin)  # (N, H, 4)
         if H > MAX_EXACT:
             return hidden, None
         codes = np.array(list(itertools.product(act.levels, repeat=H)))  # (2^H, H), h1 the most significant
         zo = np.einsum("ch,h...->...c", codes, W2[:, 0]) + np.moveaxis(b2, 0, -1)  # (N, 2^H)
         yhat = np.asarray(out.fn(zo))
-    return hidden, _ternary(yhat, out.middle, out.margin)
+    return hidden, ternary(yhat, out.middle, out.margin)
 
 
 def keys(hidden: np.ndarray, output: np.ndarray | None) -> np.ndarray:

@@ -8,6 +8,9 @@ for its working set to stay in the core's cache, so 100,000 starts run as fast p
 Start ``i`` runs exactly the code of a single run (``descent.init_starts`` then ``descent.train_starts``), so
 the run ``python -m xorjax.run seed=<its seed>`` replays it bit for bit.
 
+Every chunk's solved starts are reduced to their essential units on the host (``mechanism.analyse``) while the
+next chunk trains; their mechanisms are counted like the outcomes.
+
 ``run_starts`` keeps every start's outcome (outcome, steps, final cost, the atlas key: ~33 bytes a start);
 ``run_grid``, behind ``experiment=sweep``, keeps none: each chunk's inputs are made from the start index
 (``Grid``) and its outcomes merged into one ``tally.Tally`` per setting, so memory is bounded by the chunk and the
@@ -26,7 +29,7 @@ import numpy as np
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
-from xorjax.core import atlas, data, descent, model, tally
+from xorjax.core import atlas, data, descent, mechanism, model, tally
 from xorjax.output import progress
 
 SOLVED = descent.STATUSES.index("solved")
@@ -224,7 +227,15 @@ def run_grid(
                 arrays["stopped_at"][rows] if "stopped_at" in arrays else None,
                 arrays["keys"][rows] if "keys" in arrays else None,
             )
+            tallies[g].add_mechanisms(lo + rows, arrays["mechanisms"][rows], arrays["saturated"][rows])
         merge_firsts(firsts, arrays, hidden)
+        for j, (g, *key) in enumerate(arrays["mech_first_rows"].tolist()):
+            tallies[g].represent(
+                tuple(key),
+                int(arrays["mech_first_index"][j]),
+                arrays["mech_first_kept"][j],
+                {k: arrays[f"mech_first_{k}"][j] for k in model.param_shapes(hidden)},
+            )
 
     train_chunks(
         end,
@@ -294,8 +305,9 @@ def train_chunks(
             arrays.update({f"{w}_{k}": v[..., :m] for k, v in params.items()})
         if spec.stop_below > 0:
             arrays["stopped_at"] = stopped_at[:m]
+        final = {k: v[..., :m] for k, v in final.items()}
+        arrays.update(mechanisms_of(final, group, status[:m] == SOLVED, lo, hidden, activation))
         if one_layer:
-            final = {k: v[..., :m] for k, v in final.items()}
             arrays["keys"] = atlas.keys(*atlas.tables(final, activation))
             firsts = {}
             remember_firsts(firsts, arrays["keys"], group, status[:m] == SOLVED, lo, final)
@@ -329,6 +341,24 @@ def train_chunks(
             pending = nxt
         finish(pending)
         advance(pending[1] - pending[0])
+
+
+def mechanisms_of(final: dict, group, solved, offset: int, hidden, activation: str) -> dict:
+    """A chunk's mechanisms (``mechanism.analyse`` of its solved starts): every start's row (int32, -1 where none)
+    and whether its essential units are saturated, and the first start of every (group, mechanism) with its kept
+    units and weights (``mech_first_*``), as a chunk file keeps them."""
+    a = mechanism.analyse(final, activation, where=solved)
+    arrays = {"mechanisms": a.rows.astype(np.int32), "saturated": a.saturated}
+    idx = np.flatnonzero(a.xor)
+    rows = np.concatenate([np.asarray(group)[idx, None], a.rows[idx]], axis=1)
+    uniq, first = np.unique(rows, axis=0, return_index=True)
+    at = idx[first]
+    arrays["mech_first_rows"] = uniq.reshape(-1, mechanism.row_width(hidden) + 1)
+    arrays["mech_first_index"] = (offset + at).astype(np.int64)
+    arrays["mech_first_kept"] = np.concatenate([k[:, at] for k in a.kept] or [np.zeros((0, len(at)), bool)]).T
+    for k, v in final.items():
+        arrays[f"mech_first_{k}"] = np.moveaxis(v[..., at], -1, 0).copy()
+    return arrays
 
 
 def merge_firsts(firsts: dict, arrays: dict, hidden) -> None:

@@ -47,7 +47,35 @@ def to_arrays(tallies: list[tally.Tally], firsts: dict) -> dict[str, np.ndarray]
     }
     for name in next(iter(firsts.values()))[1] if firsts else ():
         arrays[f"first_{name}"] = np.stack([weights[name] for _, weights in firsts.values()])
+    return {**arrays, **_mechanism_arrays(tallies)}
+
+
+def _mechanism_arrays(tallies: list[tally.Tally]) -> dict[str, np.ndarray]:
+    """The tallies' mechanisms: ``mech_found``, a row per (setting, mechanism): setting, count, first start,
+    saturated count, the mechanism's row; and each one's representative (``mech_rep_rows`` = setting + row,
+    ``mech_rep_index``, ``mech_rep_kept``, ``mech_rep_W1`` ...)."""
+    reps = [(g, key, rep) for g, t in enumerate(tallies) for key, rep in t.representatives.items()]
+    found = [(g, c, i, s, *key) for g, t in enumerate(tallies) for key, (c, i, s) in t.mechanisms.items()]
+    arrays = {
+        "mech_found": _rows(found),
+        "mech_rep_rows": _rows([(g, *key) for g, key, _ in reps]),
+        "mech_rep_index": np.asarray([i for _, _, (i, _, _) in reps], np.int64),
+    }
+    if reps:
+        arrays["mech_rep_kept"] = np.stack([kept for _, _, (_, kept, _) in reps])
+        for name in reps[0][2][2]:
+            arrays[f"mech_rep_{name}"] = np.stack([weights[name] for _, _, (_, _, weights) in reps])
     return arrays
+
+
+def _mechanisms_from(arrays, tallies: list[tally.Tally]) -> None:
+    """``_mechanism_arrays`` read back into ``tallies`` (nothing from a part saved before mechanisms were kept)."""
+    for g, c, i, s, *key in arrays["mech_found"].tolist() if "mech_found" in arrays else ():
+        tallies[g].mechanisms[tuple(key)] = [c, i, s]
+    names = [k[len("mech_rep_") :] for k in arrays if k.startswith("mech_rep_W") or k.startswith("mech_rep_b")]
+    for j, (g, *key) in enumerate(arrays["mech_rep_rows"].tolist() if "mech_rep_rows" in arrays else ()):
+        weights = {k: arrays[f"mech_rep_{k}"][j] for k in names}
+        tallies[g].represent(tuple(key), int(arrays["mech_rep_index"][j]), arrays["mech_rep_kept"][j], weights)
 
 
 def from_arrays(arrays) -> tuple[list[tally.Tally], dict]:
@@ -66,6 +94,7 @@ def from_arrays(arrays) -> tuple[list[tally.Tally], dict]:
         (g, tuple(key)): (int(arrays["first_index"][j]), {k: arrays[f"first_{k}"][j] for k in names})
         for j, (g, *key) in enumerate(arrays["first_rows"].tolist())
     }
+    _mechanisms_from(arrays, tallies)
     return tallies, firsts
 
 

@@ -1,26 +1,11 @@
 """What a sweep found, merged chunk by chunk: the count of every outcome, the success rate with its interval,
 the median steps, and the families of solutions (``Tally``), in memory that never grows with the starts."""
 
-import math
-
 import numpy as np
 
-from xorjax.core import atlas, descent, model
+from xorjax.core import atlas, descent, mechanism, model, shares
 
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 SOLVED = descent.STATUSES.index("solved")
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for k successes in n trials (95% by default); sound near 0 and 1, unlike
-    p +- z sqrt(p(1-p)/n)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # Exactly 0 and 1 at the ends, where rounding would leave 1e-17 and 1 - 1e-16.
-    return (0.0 if k == 0 else centre - half), (1.0 if k == n else centre + half)
 
 
 class Tally:
@@ -34,6 +19,10 @@ class Tally:
         self.steps = np.zeros(0, np.int64)  # solved starts by the step they first had accuracy 1.0
         self.stops = None  # with a stop criterion: solved starts by stopped_at + 1 (-1 -> 0)
         self.found = {}  # the solved starts' atlas key -> [count, first start]
+        # The solved starts' mechanism row (``mechanism``) -> [count, first start, starts with every essential unit
+        # saturated], and its first start's (index, kept units (sum of the widths,) bool, weights).
+        self.mechanisms = {}
+        self.representatives = {}
 
     def add(self, index, status, solved_at, stopped_at=None, keys=None) -> None:
         """Starts ``index`` (increasing) with their outcomes (start axis first)."""
@@ -50,6 +39,25 @@ class Tally:
             for key, i, c in zip(map(tuple, uniq.tolist()), np.asarray(index)[idx[first]], counts):
                 self.found.setdefault(key, [0, int(i)])[0] += int(c)
 
+    def add_mechanisms(self, index, rows, saturated) -> None:
+        """Starts ``index`` (increasing) with their mechanism rows (-1: not solved, or the reduced net not XOR)."""
+        ok = rows[:, 0] >= 0
+        if not ok.any():
+            return
+        idx = np.flatnonzero(ok)
+        uniq, first, inverse, counts = np.unique(
+            rows[idx], axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+        sat = np.bincount(inverse.reshape(-1), weights=saturated[idx], minlength=len(uniq)).astype(np.int64)
+        for key, i, c, s in zip(map(tuple, uniq.tolist()), np.asarray(index)[idx[first]], counts, sat):
+            mine = self.mechanisms.setdefault(key, [0, int(i), 0])
+            mine[0], mine[2] = mine[0] + int(c), mine[2] + int(s)
+
+    def represent(self, key: tuple, index: int, kept: np.ndarray, weights: dict) -> None:
+        """Keeps (index, kept, weights) as the mechanism's representative if it is its lowest start yet."""
+        if key not in self.representatives or index < self.representatives[key][0]:
+            self.representatives[key] = (int(index), kept, weights)
+
     def merge(self, other: "Tally") -> None:
         """Adds the starts ``other`` counted (another part of the same sweep, see ``parts``): every count adds
         up, so the medians of the sum are those of all the starts, and a family's first start is the earlier of
@@ -61,12 +69,17 @@ class Tally:
         for key, (c, i) in other.found.items():
             mine = self.found.setdefault(key, [0, i])
             mine[0], mine[1] = mine[0] + c, min(mine[1], i)
+        for key, (c, i, s) in other.mechanisms.items():
+            mine = self.mechanisms.setdefault(key, [0, i, 0])
+            mine[0], mine[1], mine[2] = mine[0] + c, min(mine[1], i), mine[2] + s
+        for key, rep in other.representatives.items():
+            self.represent(key, *rep)
 
     def statistics(self) -> dict:
         """Success rate (share solved) with its 95% Wilson interval, median steps to accuracy 1.0 (and to
         the stop criterion), and the count of every outcome."""
         n, k = int(self.outcomes.sum()), int(self.outcomes[SOLVED])
-        lo, hi = wilson(k, n)
+        lo, hi = shares.wilson(k, n)
         stats = {
             "seeds": n,
             "success_rate": k / n if n else 0.0,
@@ -100,6 +113,35 @@ class Tally:
                 }
             )
         return sorted(out, key=lambda d: (-d["count"], d["family"]))
+
+    def mechanism_list(self, hidden) -> list[dict]:
+        """The solved starts' mechanisms, most frequent first (ties by name): each with its name, essential units
+        per layer, count, share of the solved starts, the share of those whose essential units are saturated, and
+        its first start (``first_start``, with ``row``: its key)."""
+        solved = int(self.outcomes[SOLVED])
+        out = []
+        for key, (c, i, s) in self.mechanisms.items():
+            units, _, _ = mechanism.layers_of(key, hidden)
+            out.append(
+                {
+                    "mechanism": mechanism.describe(key, hidden),
+                    "units": units,
+                    "count": c,
+                    "share": c / solved,
+                    "saturated": s / c,
+                    "first_start": i,
+                    "row": list(key),
+                }
+            )
+        return sorted(out, key=lambda d: (-d["count"], d["mechanism"]))
+
+    def essential_units(self, hidden) -> dict:
+        """Solved starts by their essential units per layer ("2", "2-1-1"), the most frequent first (ties: fewer
+        units first)."""
+        by = {}
+        for key, (c, _, _) in self.mechanisms.items():
+            by[tuple(key[: len(hidden)])] = by.get(tuple(key[: len(hidden)]), 0) + c
+        return {"-".join(map(str, k)): by[k] for k in sorted(by, key=lambda k: (-by[k], sum(k), k))}
 
 
 def _count(counts: np.ndarray, values: np.ndarray) -> np.ndarray:

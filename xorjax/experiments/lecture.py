@@ -23,6 +23,7 @@ from xorjax.output import html_page, io, progress, tables
 log = logging.getLogger(__name__)
 
 SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
+WIDER = ([3], [4])  # the wider nets whose mechanisms section 7 sets beside the 2-2-1 net's
 FAMILIES_SHOWN = 8  # of its solutions' families, in the report's table
 
 
@@ -275,8 +276,47 @@ def how_often(cfg: Config, sub: Path, rel: str):
             )
             + (f"\n\n{cut}." if cut else "")
         )
+    wider, mechanisms = wider_nets(cfg, sub, rel, c)
+    md += "\n\n" + wider
     md += "\n\n" + "\n\n".join(f"![{p.stem}]({rel}/{p.name})" for p in sorted(sub.glob("*.png")))
-    return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes}
+    return md, {"starts": n, "success_rate": rate, "ci95": [lo, hi], "outcomes": outcomes, "mechanisms": mechanisms}
+
+
+def wider_nets(cfg: Config, sub: Path, rel: str, lecture: dict) -> tuple[str, dict]:
+    """The same sweep for the ``WIDER`` nets (no pictures), their mechanisms beside the 2-2-1 net's: a sentence and
+    a small table; and the numbers {"2-3-1": {"mechanisms": .., "top_two": .., "two_units": ..}, ...}."""
+    from xorjax.experiments import sweep
+
+    answers = [m["mechanism"] for m in lecture["mechanisms"][:2]]
+    rows, numbers = [], {}
+    for hidden in [[2], *WIDER]:
+        net = "2-" + "-".join(map(str, hidden)) + "-1"
+        if hidden == [2]:
+            c = lecture
+        else:
+            wide = _replace(cfg, model={"hidden": hidden}, logger={"plots": False})
+            folder = sub / net
+            folder.mkdir(exist_ok=True)
+            c = sweep.run(wide, folder)["configs"][0]
+        mechs, solved = c["mechanisms"], c["outcomes"]["solved"]
+        both = sum(m["count"] for m in mechs if m["mechanism"] in answers) / solved if solved else 0.0
+        two = c["essential_units"].get("2", 0) / solved if solved else 0.0
+        numbers[net] = {"mechanisms": len(mechs), "lectures_two": both, "two_units": two}
+        rows.append([net, f"{100 * c['success_rate']:.1f}%", len(mechs), f"{100 * both:.1f}%", f"{100 * two:.1f}%"])
+    md = (
+        "Wider nets find the same two answers. Remove every hidden unit a solution does not need (replace its output "
+        "by its mean over the four patterns, and keep the removal while the net still computes XOR): what is left "
+        "of a 2-3-1 or 2-4-1 net is almost always one of the 2-2-1 net's two mechanisms, "
+        + " and ".join(f"`{a}`" for a in answers)
+        + ", plus spare units.\n\n"
+        + tables.markdown(
+            ["net", "solved", "mechanisms", "the 2-2-1's two", "need 2 units"],
+            rows,
+        )
+        + f"\n\n(The same {SWEEP_STARTS} seeds for each net; the wider nets' atlases are in `{rel}/2-3-1` and "
+        f"`{rel}/2-4-1`.)"
+    )
+    return md, numbers
 
 
 def when_it_fails(cfg: Config, sub: Path, rel: str):

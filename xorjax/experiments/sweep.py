@@ -22,6 +22,7 @@ callback), exactly those of the sweep run in one job.
 import dataclasses
 import json
 import logging
+import textwrap
 import time
 from io import BytesIO
 from pathlib import Path
@@ -31,15 +32,16 @@ import numpy as np
 
 from xorjax import config
 from xorjax.config import Config
-from xorjax.core import descent, devices, engine, model, parts, tally
+from xorjax.core import descent, devices, engine, mechanism, model, parts, tally
 from xorjax.errors import WriteError, XorjaxError
 from xorjax.output import io, tables
 
 log = logging.getLogger(__name__)
-MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families
-PICTURED_CLASSES = 2  # solutions.png: a row for each of the most common classes,
-PICTURED_PER_CLASS = 3  # with this many of its most common families
+MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families, and mechanisms
+PICTURED_MECHANISMS = 6  # solutions.png: the most common mechanisms, each by its representative's reduced net,
+PICTURED_PER_ROW = 3  # this many to a row
 CLASSES_SHOWN = 8  # per setting, in the console's table of classes (atlas.md and atlas.json hold all)
+MECHANISMS_SHOWN = 10  # per setting, in the console's and atlas.md's tables of mechanisms (atlas.json holds all)
 
 
 def check(cfg: Config) -> None:
@@ -49,6 +51,21 @@ def check(cfg: Config) -> None:
         )
     if cfg.sweep.resume is not None:
         check_resume(cfg, Path(cfg.sweep.resume).expanduser())
+        check_mechanisms_kept(cfg, Path(cfg.sweep.resume).expanduser())
+
+
+def check_mechanisms_kept(cfg: Config, folder: Path) -> None:
+    """Refuses, in one line, a resume of chunks kept before mechanisms were counted: they lack every start's
+    mechanism (``engine.mechanisms_of``) and the weights it would take to find it again."""
+    store = ChunkFiles(folder / CHUNKS)
+    for lo, hi in store.finished().items():
+        with np.load(store._path(lo, hi)) as f:
+            if "mechanisms" not in f.files:
+                raise XorjaxError(
+                    f"sweep.resume={cfg.sweep.resume} is not allowed: its chunks were kept by an older xorjax, "
+                    "without the mechanisms of their solved starts; run the sweep again without sweep.resume"
+                )
+        return
 
 
 # --- finished chunks, and resuming ----------------------------------------------------------------------
@@ -358,6 +375,8 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
                 "lr": lr,
                 "init_scale": scale,
                 **tallies[g].statistics(),
+                "essential_units": tallies[g].essential_units(cfg.model.hidden),
+                "mechanisms": mechanisms(cfg, starts, tallies[g], g, out),
                 "families": fams,
                 "classes": tally.classes(fams),
                 "replay": replay(cfg, lr, scale),
@@ -380,6 +399,67 @@ def build_atlas(cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, t
             "of_starts": len(starts),
         }
     return atlas
+
+
+def mechanisms(cfg: Config, starts: engine.Grid, t: tally.Tally, g: int, out: Path) -> list[dict]:
+    """Setting g's mechanisms as atlas.json lists them, each with its representative (its lowest seed): the
+    essential units' tables (``gates``, the first hidden layer's), their indices (``kept``) and its weights file
+    (for the ``MAX_SOLUTION_FILES`` most frequent)."""
+    entries = t.mechanism_list(cfg.model.hidden)
+    for k, m in enumerate(entries):
+        row = tuple(m.pop("row"))
+        m.pop("first_start")
+        i, kept, weights = t.representatives[row]
+        rep = mechanism.explain(weights, cfg.model.activation, kept)
+        m["gates"], m["seed"], m["kept"], m["weights"] = rep["layers"][0], starts.seed(i), rep["kept"], None
+        if len(cfg.model.hidden) > 1:
+            m["layers"] = rep["layers"]
+        if k < MAX_SOLUTION_FILES:
+            path = out / "solutions" / f"s{g}-m{k + 1:02d}.weights.json"
+            path.parent.mkdir(exist_ok=True)
+            io.write_json(path, io.weights_to_json(weights))
+            m["weights"] = str(path.relative_to(out))
+    return entries
+
+
+def mechanism_lines(c: dict, i: int, md: bool = False) -> list[str]:
+    """A setting's mechanisms (``c``: configs[i] of the atlas) as a table of the ``MECHANISMS_SHOWN`` most frequent,
+    then how many more atlas.json holds, then the line of its essential units (Markdown with ``md``); [] where none
+    solved."""
+    mechs = c["mechanisms"]
+    if not mechs:
+        return []
+    header = ["mechanism", "units", "starts", "share", "saturated", "seed"] + (["weights"] if md else [])
+    rows = [
+        [
+            f"`{m['mechanism']}`" if md else m["mechanism"],
+            "-".join(map(str, m["units"])),
+            str(m["count"]),
+            _pct(m["share"]),
+            _pct(m["saturated"]),
+            str(m["seed"]),
+        ]
+        + ([f"`{m['weights']}`" if m["weights"] else "-"] if md else [])
+        for m in mechs[:MECHANISMS_SHOWN]
+    ]
+    lines = [tables.markdown(header, rows) if md else tables.table(header, rows)]
+    if len(mechs) > len(rows):
+        lines.append(f"{len(mechs) - len(rows)} more in atlas.json (key configs[{i}].mechanisms)")
+    lines.append(essential_line(c))
+    return lines
+
+
+def essential_line(c: dict, shown: int = 6) -> str:
+    """E.g. "essential units: 2 in 95.1%, 3 in 4.9% of the solved starts" (per hidden layer for deep nets: "2-1-1";
+    the ``shown`` most frequent, the others counted together)."""
+    total = sum(c["essential_units"].values())
+    counts = list(c["essential_units"].items())
+    parts = ", ".join(f"{k} in {_pct(v / total)}" for k, v in counts[:shown])
+    if len(counts) > shown:
+        parts += f", {len(counts) - shown} others in {_pct(sum(v for _, v in counts[shown:]) / total)}"
+    unexplained = c["outcomes"]["solved"] - total
+    more = f"; {unexplained} solved start(s) whose net is not XOR in float64" if unexplained else ""
+    return f"essential units: {parts} of the solved starts{more}"
 
 
 # The column of a sweep's outcome tables that counts steps: to the first step with accuracy 1.0 (a run with a
@@ -451,6 +531,13 @@ def markdown(atlas: dict) -> str:
             f"{solved} of {c['seeds']} starts solved XOR. Replay a start: `{c['replay']}`",
             "",
         ]
+        if c["mechanisms"]:
+            lines += [
+                "Mechanisms: the hidden units each solution needs (the others removed, each replaced by its mean "
+                "over the four patterns), their gates and the output's gate, up to unit order and sign flips:",
+                "",
+                *[line for x in mechanism_lines(c, atlas["configs"].index(c), md=True) for line in (x, "")],
+            ]
         if not c["families"]:
             lines += ["(no families: none solved, or more than one hidden layer)", ""]
             continue
@@ -550,44 +637,55 @@ def draw(cfg: Config, atlas: dict, out: Path) -> None:
     if rows:
         for row in rows:
             for panel in row["panels"]:
-                panel["weights"] = io.read_weights(out / panel.pop("file"))
+                kept = panel.pop("kept")
+                weights = io.read_weights(out / panel.pop("file"))
+                flat = [j in k for k, width in zip(kept, cfg.model.hidden) for j in range(width)]
+                panel["weights"] = mechanism.explain(weights, cfg.model.activation, flat)["reduced"]
+                panel["units"] = kept[0]
         pictures.solutions(out / "solutions.png", rows, cfg.model.activation)
 
 
 def pictured(atlas: dict) -> list[dict]:
-    """solutions.png's rows: the ``PICTURED_CLASSES`` most common classes whose every unit is saturated (XOR's
-    two real classes; those with a half-on unit together hold about 1% of the solutions), each with its
-    ``PICTURED_PER_CLASS`` most common families; classes with a half-on unit only where no other was found.
-    Each row: ``title`` and ``panels`` (``file``: the weights, ``title``), named by gates, not by tables."""
-    by_class = {}
+    """solutions.png's rows: the ``PICTURED_MECHANISMS`` most common mechanisms over the sweep's settings,
+    ``PICTURED_PER_ROW`` to a row, each drawn by its representative (the lowest seed of the setting where it is
+    most frequent) as its reduced net, titled with its share of all the solutions. Each panel: ``file`` (the
+    weights), ``kept`` (its essential units) and ``title``."""
+    by = {}
     for c in atlas["configs"]:
-        for f in c["families"]:
-            by_class.setdefault(f["class"], []).append((c, f))
-    total = sum(f["count"] for fams in by_class.values() for _, f in fams)
-    count = {k: sum(f["count"] for _, f in fams) for k, fams in by_class.items()}
-    names = sorted(by_class, key=lambda k: (-count[k], k))
-    names = ([k for k in names if "unsaturated" not in k] or names)[:PICTURED_CLASSES]
-    arrow = lambda name: name.replace(" -> ", " → ")
+        for m in c.get("mechanisms", []):
+            by.setdefault(m["mechanism"], []).append((c, m))
+    total = sum(m["count"] for found in by.values() for _, m in found)
+    count = {k: sum(m["count"] for _, m in found) for k, found in by.items()}
     several = len(atlas["configs"]) > 1
-    rows = []
-    for i, name in enumerate(names, start=1):
-        fams = sorted((cf for cf in by_class[name] if cf[1]["weights"]), key=lambda cf: -cf[1]["count"])
-        panels = [
+    panels = []
+    for name in sorted(by, key=lambda k: (-count[k], k)):
+        drawn = [(c, m) for c, m in sorted(by[name], key=lambda cm: -cm[1]["count"]) if m["weights"]]
+        if not drawn:
+            continue
+        c, m = drawn[0]
+        units = "-".join(map(str, m["units"]))
+        panels.append(
             {
-                "file": f["weights"],
-                "title": f"{arrow(f['family'])}\n{f['count']} starts ({f['count'] / total:.1%}), e.g. seed "
-                f"{f['seed']}" + (f", lr {c['lr']:g}" if several else ""),
+                "file": m["weights"],
+                "kept": m["kept"],
+                "title": textwrap.fill(name.replace(" -> ", " → "), 46)
+                + f"\n{count[name] / total:.1%} of the solutions ({count[name]}), {units} units"
+                + f"\ne.g. seed {m['seed']}"
+                + (f", lr {c['lr']:g}" if several else ""),
             }
-            for c, f in fams[:PICTURED_PER_CLASS]
-        ]
-        if panels:
-            rows.append(
-                {
-                    "title": f"Class {i}: {arrow(name)}: {count[name] / total:.1%} of the solutions, in "
-                    f"{len(by_class[name])} families (the {len(panels)} most common shown)",
-                    "panels": panels,
-                }
-            )
+        )
+        if len(panels) == PICTURED_MECHANISMS:
+            break
+    rows = []
+    for i in range(0, len(panels), PICTURED_PER_ROW):
+        shown = panels[i : i + PICTURED_PER_ROW]
+        rows.append(
+            {
+                "title": f"Mechanisms {i + 1}-{i + len(shown)} of {len(by)}: each solution's essential units, "
+                "the spare ones removed",
+                "panels": shown,
+            }
+        )
     return rows
 
 
@@ -638,6 +736,10 @@ def finish(
         if any(c["outcomes"][s] for c in atlas["configs"]):
             log.info(f"{s}: {descent.STATUS_MEANING[s]}")
     for i, c in enumerate(atlas["configs"]):
+        if c["mechanisms"]:
+            log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: mechanisms (the units a solution needs)")
+            for line in mechanism_lines(c, i):
+                log.info(line)
         if c["classes"]:
             log.info(f"\nlr {c['lr']:g}, init scale {c['init_scale']:g}: classes of the solutions found")
             shown = c["classes"][:CLASSES_SHOWN]

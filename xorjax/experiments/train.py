@@ -9,7 +9,7 @@ import numpy as np
 
 from xorjax import config
 from xorjax.config import Config
-from xorjax.core import data, descent, devices, model
+from xorjax.core import data, descent, devices, mechanism, model
 from xorjax.output import io, tables, tensorboard
 from xorjax.output.plots import network as pictures
 from xorjax.output.plots import painter
@@ -94,6 +94,8 @@ def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
         f"\naccuracy {metrics['accuracy']}  cost {tables.cost(trained.final_loss)}  status {status}"
         + (f" (first at step {metrics['solved_at']})" if status == "solved" else "")
     )
+    if metrics.get("mechanism"):
+        log.info(spare_line(metrics))
     if status == "diverged":  # the part of the rule that fired, with its numbers
         log.info(f"diverged: {descent.why_diverged(trained, final, cfg.log_every)} — try a smaller optimizer.lr")
     elif status != "solved":
@@ -181,8 +183,25 @@ def hparams(cfg: Config, status: str) -> dict:
     }
 
 
+def spare_line(metrics: dict) -> str:
+    """E.g. "mechanism AND + OR -> h2 AND NOT h1: essential units 2 of 3; y2 is spare", the units named as in the
+    truth table above it (y1.. for one hidden layer, h<layer>_<unit> for deeper nets; ``kept`` counts from 0)."""
+    widths, kept = metrics["hidden"], metrics["kept"]
+    name = (lambda l, j: f"h{l}_{j + 1}") if len(widths) > 1 else (lambda l, j: f"y{j + 1}")
+    spare = [name(l, j) for l, (w, k) in enumerate(zip(widths, kept), start=1) for j in range(w) if j not in k]
+    units = "-".join(str(len(k)) for k in kept) + " of " + "-".join(map(str, widths))
+    which = "no unit is spare" if not spare else f"{', '.join(spare)} {'are' if len(spare) > 1 else 'is'} spare"
+    return f"mechanism {metrics['mechanism']}: essential units {units}; {which}"
+
+
 def summarise(cfg: Config, final, trained, status: str) -> dict:
     yhat, _ = model.predict(final, data.X, cfg.model.activation)
+    explained = (
+        mechanism.explain(final, cfg.model.activation)
+        if status == "solved" and cfg.model.hidden and all(np.all(np.isfinite(v)) for v in final.values())
+        else None
+    )
+    found = {} if explained is None or not explained["xor"] else {k: explained[k] for k in ("mechanism", "kept")}
     return {
         "experiment": cfg.experiment,
         "status": status,
@@ -202,4 +221,6 @@ def summarise(cfg: Config, final, trained, status: str) -> dict:
         "grad": cfg.grad,
         "precision": cfg.precision,
         "device": devices.describe(),  # what it computed on (device=auto picks the CPU here)
+        # A solved run's mechanism (``core/mechanism``): its essential units per hidden layer, as a sweep names them.
+        **found,
     }

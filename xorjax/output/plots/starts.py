@@ -39,9 +39,10 @@ def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> P
 
 
 def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
-    """The most common solutions, one row per class: yhat over the input plane with its 0.5 line (solid), each
-    hidden unit's line w1 x1 + w2 x2 + b = 0 where it switches (dashed), and the four patterns. ``rows``: dicts
-    with ``title`` (the class) and ``panels``, dicts with ``weights`` and ``title`` (the family)."""
+    """The most common solutions (a sweep's mechanisms, each by its reduced net): yhat over the input plane with
+    its 0.5 line (solid), each first-layer hidden unit's line w1 x1 + w2 x2 + b = 0 where it switches (dashed), and
+    the four patterns. ``rows``: dicts with ``title`` and ``panels``, dicts with ``weights``, ``title`` and
+    optionally ``units``, the hidden units whose lines are drawn (all by default: a removed unit has none)."""
     from matplotlib.lines import Line2D
 
     cols = max(len(r["panels"]) for r in rows)
@@ -51,11 +52,11 @@ def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121)
         ax.remove()  # laid out as sub-figures: a band for the title and key, then one per class
         top, *subs = fig.subfigures(len(rows) + 1, 1, height_ratios=[band] + [row_height] * len(rows))
         top.suptitle(
-            "The most common solutions found, one row per class of solutions", fontweight="bold", fontsize=11, y=0.97
+            "The most common mechanisms found, each drawn as its reduced net", fontweight="bold", fontsize=11, y=0.97
         )
         key = [
             Line2D([], [], color="black", lw=1.5, label="ŷ = 0.5 (the output's line)"),
-            Line2D([], [], color="#2d3748", lw=1, ls="--", label="each hidden unit's line (h1, h2)"),
+            Line2D([], [], color="#2d3748", lw=1, ls="--", label="each essential hidden unit's line"),
             Line2D([], [], marker="o", ls="none", color=COLORS["0"], label="XOR = 0"),
             Line2D([], [], marker="s", ls="none", color=COLORS["1"], label="XOR = 1"),
         ]
@@ -73,7 +74,7 @@ def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121)
                 )
                 ax.contour(xs, xs, yhat, levels=[0.5], colors="black", linewidths=1.5)
                 W1, b1 = np.asarray(rep["weights"]["W1"], float), np.asarray(rep["weights"]["b1"], float)
-                for j in range(W1.shape[1]):  # the unit's line, where its pre-activation is 0
+                for j in rep.get("units", range(W1.shape[1])):  # the unit's line, where its pre-activation is 0
                     w, b = W1[:, j], b1[j]
                     if abs(w[1]) > 1e-9:
                         ax.plot(xs, -(w[0] * xs + b) / w[1], ls="--", lw=1, color="#2d3748")

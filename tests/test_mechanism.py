@@ -1,0 +1,243 @@
+"""Essential units and mechanisms: nets whose answer is known by construction reduce to the lecture's mechanism
+with the right units kept; every reduced net is checked to compute XOR; a 2-2-1 sweep's mechanisms are its classes;
+the result is the same start by start, in a batch, in chunks and in parts."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_here
+
+from xorjax.config import LECTURE_WEIGHTS
+from xorjax.core import atlas, data, descent, engine, mechanism, model, tally
+
+LECTURE = {k: np.asarray(v, np.float64) for k, v in LECTURE_WEIGHTS.items()}
+LECTURES = "AND + OR -> h2 AND NOT h1"  # the lecture's AND + NOR -> NOR, up to a flip and the order of its units
+
+
+def batch(*nets):
+    return {k: np.stack([n[k] for n in nets], axis=-1) for k in nets[0]}
+
+
+def with_unit(net, w_in, b_in, w_out):
+    """``net`` with one more hidden unit (last) of input weights ``w_in``, bias ``b_in`` and output weight ``w_out``."""
+    return {
+        "W1": np.concatenate([net["W1"], np.asarray(w_in, np.float64).reshape(2, 1)], axis=1),
+        "b1": np.append(net["b1"], b_in),
+        "W2": np.concatenate([net["W2"], [[w_out]]]),
+        "b2": net["b2"].copy(),
+    }
+
+
+def computes_xor(params) -> bool:
+    """By the model's own forward pass (float64), independent of ``mechanism.forward``."""
+    import jax
+
+    with jax.enable_x64(True):
+        yhat, _ = model.predict(params, data.X.astype(np.float64))
+    return bool(np.all((np.asarray(yhat) > 0.5) == (data.Y > 0.5)))
+
+
+def test_the_lectures_net_keeps_both_units_and_is_its_class():
+    e = mechanism.explain(LECTURE)
+    assert e["kept"] == [[0, 1]] and e["units"] == [2] and e["xor"]
+    assert e["layers"] == [["0001", "1000"]]  # AND, NOR: the unit's tables as they are, in index order
+    assert (
+        e["mechanism"]
+        == LECTURES
+        == atlas.describe(atlas.canonical(atlas.family(atlas.keys(*atlas.tables(batch(LECTURE)))[0])))
+    )
+
+
+def test_a_unit_whose_output_weight_is_zero_is_spare():
+    e = mechanism.explain(with_unit(LECTURE, [3.0, -2.0], 0.7, 0.0))
+    assert e["kept"] == [[0, 1]] and e["mechanism"] == LECTURES
+    assert np.array_equal(e["reduced"]["W2"][:, 0], [-11.0, -11.0, 0.0])
+
+
+def test_a_duplicated_unit_with_halved_output_weights_keeps_one_copy_the_later_by_the_tie_rule():
+    net = with_unit(LECTURE, LECTURE["W1"][:, 0], LECTURE["b1"][0], LECTURE["W2"][0, 0] / 2)
+    net["W2"][0, 0] /= 2
+    e = mechanism.explain(net)
+    # units 0 and 2 are the same: removing either leaves the same margin, so the lowest index (0) goes first
+    assert e["kept"] == [[1, 2]] and e["mechanism"] == LECTURES and e["xor"]
+
+
+def test_a_unit_saturated_at_one_on_every_pattern_is_folded_into_the_bias():
+    net = with_unit(LECTURE, [0.5, -0.5], 30.0, 4.0)  # h = 1 on every pattern: a constant 4 into the output
+    net["b2"] -= 4.0
+    e = mechanism.explain(net)
+    assert e["kept"] == [[0, 1]] and e["mechanism"] == LECTURES
+    np.testing.assert_allclose(e["reduced"]["b2"], LECTURE["b2"], atol=1e-12)
+
+
+def test_a_net_where_no_unit_can_go_keeps_all_of_them():
+    # XOR = x1 + x2 - 2 AND: units x1, x2 and AND, each needed (removing one leaves a linear function of two)
+    net = {
+        "W1": np.array([[20.0, 0.0, 20.0], [0.0, 20.0, 20.0]]),
+        "b1": np.array([-10.0, -10.0, -30.0]),
+        "W2": np.array([[10.0], [10.0], [-20.0]]),
+        "b2": np.array([-5.0]),
+    }
+    assert computes_xor(net)
+    for j in range(3):  # no single removal computes XOR: a fact of these weights, checked here by hand
+        m = {k: v.copy() for k, v in net.items()}
+        h = np.asarray(model.predict(net, data.X.astype(np.float64))[1][0])[:, j]
+        m["b2"] += m["W2"][j] * h.mean()
+        m["W2"][j] = 0.0
+        assert not computes_xor(m)
+    e = mechanism.explain(net)
+    assert e["kept"] == [[0, 1, 2]] and e["units"] == [3] and e["xor"]
+    assert e["layers"] == [["0011", "0101", "0001"]]
+    # h = (AND, x1, x2) = 000 .. 111 -> -20 AND + 10 x1 + 10 x2 - 5 > 0: 0 1 1 1 0 0 0 0
+    assert e["mechanism"] == "AND + x1 + x2 -> table 01110000"
+
+
+def test_a_deep_net_keeps_the_lectures_first_layer_and_one_xor_unit_after_it():
+    # 2-2-2-1: the lecture's first layer; layer 2: its output unit as a hidden unit (XOR) and a spare unit with
+    # zero output weight; the output passes layer 2's XOR unit on.
+    net = {
+        "W1": LECTURE["W1"],
+        "b1": LECTURE["b1"],
+        "W2": np.concatenate([LECTURE["W2"], [[4.0], [-1.0]]], axis=1),
+        "b2": np.array([LECTURE["b2"][0], 0.5]),
+        "W3": np.array([[20.0], [0.0]]),
+        "b3": np.array([-10.0]),
+    }
+    assert computes_xor(net)
+    e = mechanism.explain(net)
+    assert e["kept"] == [[0, 1], [0]] and e["units"] == [2, 1] and e["xor"]
+    assert e["layers"] == [["0001", "1000"], ["0110"]]
+    assert e["mechanism"] == "2-1: AND + OR | XOR -> h1"
+    assert computes_xor(e["reduced"])
+
+
+def test_the_numpy_forward_is_the_models():
+    rng = np.random.default_rng(0)
+    params = {k: rng.normal(size=(*s, 5)) for k, s in model.param_shapes((3, 4)).items()}
+    import jax
+
+    with jax.enable_x64(True):
+        yhat, hidden = model.predict(params, data.X.astype(np.float64))
+        mine, z = mechanism.forward(params)
+        np.testing.assert_allclose(np.asarray(model.sigmoid(z)), np.asarray(yhat), rtol=1e-14)
+        for a, b in zip(mine, hidden):
+            np.testing.assert_allclose(a, np.asarray(b), rtol=1e-14)
+
+
+@pytest.fixture(scope="module")
+def wide_starts():
+    """200 starts of a 2-4-1 net, trained as a sweep trains them, with their final weights."""
+    n = 200
+    inputs = {"seed": np.arange(n, dtype=np.int64), "scale": np.ones(n)}
+    return engine.run_starts(
+        inputs,
+        np.full(n, 1.0),
+        engine.sweep_init((4,), "normal"),
+        (4,),
+        descent.Spec(steps=2001, log_every=500),
+        chunk=64,
+        show=False,
+        finals=True,
+    )
+
+
+def test_every_solved_start_of_a_wide_sweep_reduces_to_a_net_that_computes_xor(wide_starts):
+    solved = wide_starts.status == descent.STATUSES.index("solved")
+    assert solved.sum() > 150
+    a = mechanism.analyse(wide_starts.final, where=solved)
+    assert a.xor[solved].all() and not a.xor[~solved].any()
+    assert (a.rows[solved, 0] >= 2).all() and (a.rows[~solved] == -1).all()
+    # the reduced nets by the model's forward pass, start by start; and each start analysed alone is the batch's
+    for i in np.flatnonzero(solved)[:40]:
+        one = {k: v[..., i] for k, v in a.reduced.items()}
+        assert computes_xor(one)
+        alone = mechanism.explain({k: v[..., i] for k, v in wide_starts.final.items()})
+        assert alone["kept"] == [np.flatnonzero(a.kept[0][:, i]).tolist()]
+        assert alone["row"] == tuple(a.rows[i].tolist())
+    kept = a.kept[0][:, solved].sum(axis=0)
+    assert (kept >= 2).all() and (kept < 4).sum() > 0.8 * solved.sum()  # spare units are found
+
+
+def test_the_analysis_is_deterministic(wide_starts):
+    a, b = mechanism.analyse(wide_starts.final), mechanism.analyse(wide_starts.final)
+    for x, y in zip(a, b):
+        if isinstance(x, list | tuple):
+            for u, v in zip(x, y):
+                np.testing.assert_array_equal(u, v)
+        elif isinstance(x, dict):
+            for k in x:
+                np.testing.assert_array_equal(x[k], y[k])
+        else:
+            np.testing.assert_array_equal(x, y)
+
+
+def test_a_sweeps_tally_counts_every_solved_start_in_chunks_as_in_one_batch(wide_starts):
+    grid = engine.Grid(0, 200, [1.0], [1.0])
+    tallies, _ = engine.run_grid(
+        grid, engine.sweep_init((4,), "normal"), (4,), descent.Spec(steps=2001, log_every=500), chunk=48, show=False
+    )
+    (t,) = tallies
+    solved = wide_starts.status == descent.STATUSES.index("solved")
+    a = mechanism.analyse(wide_starts.final, where=solved)
+    rows, counts = np.unique(a.rows[solved], axis=0, return_counts=True)
+    assert {tuple(r): c for r, c in zip(rows.tolist(), counts.tolist())} == {k: v[0] for k, v in t.mechanisms.items()}
+    for key, (i, kept, weights) in t.representatives.items():
+        assert i == min(np.flatnonzero((a.rows == key).all(axis=1)))  # the lowest start of its mechanism
+        assert kept.tolist() == a.kept[0][:, i].tolist()
+        np.testing.assert_array_equal(weights["W1"], wide_starts.final["W1"][..., i].astype(np.float32))
+    assert sum(t.essential_units((4,)).values()) == solved.sum()
+
+
+def test_the_mechanisms_of_a_2_2_1_sweep_are_its_classes(tmp_path):
+    quiet = ("logger.plots=false", "logger.tensorboard=false", "logger.progress=false")
+    atlas_ = run_here(tmp_path, "experiment=sweep", "sweep.seeds=100", "sweep.lrs=[1.0]", "steps=2001", *quiet)
+    (c,) = atlas_["configs"]
+    assert not any("unsaturated" in k["class"] for k in c["classes"])  # the premise: every class saturated
+    assert [(m["mechanism"], m["count"]) for m in c["mechanisms"]] == [(k["class"], k["count"]) for k in c["classes"]]
+    assert len(c["mechanisms"]) == 2 and c["essential_units"] == {"2": c["outcomes"]["solved"]}
+    for m in c["mechanisms"]:
+        assert m["units"] == [2] and m["kept"] == [[0, 1]] and len(m["gates"]) == 2
+        w = json.loads((tmp_path / m["weights"]).read_text())
+        assert mechanism.explain({k: np.asarray(v) for k, v in w.items()})["mechanism"] == m["mechanism"]
+    md = (tmp_path / "atlas.md").read_text()
+    assert md.index("Mechanisms:") < md.index("Symmetry classes:")
+    assert "essential units: 2 in 100.0% of the solved starts" in md
+
+
+def test_tally_merge_adds_mechanisms_and_keeps_the_earliest_representative():
+    a, b = tally.Tally(), tally.Tally()
+    key = (2, 1, 7, 4)
+    a.mechanisms[key], b.mechanisms[key] = [3, 10, 1], [2, 4, 2]
+    a.represent(key, 10, np.ones(2, bool), {"W1": np.zeros(1)})
+    b.represent(key, 4, np.ones(2, bool), {"W1": np.ones(1)})
+    a.merge(b)
+    assert a.mechanisms[key] == [5, 4, 3] and a.representatives[key][0] == 4
+
+
+def test_a_solved_run_names_its_mechanism_and_its_spare_units(tmp_path, caplog):
+    caplog.set_level("INFO")
+    quiet = ("logger.plots=false", "logger.tensorboard=false", "logger.progress=false")
+    m = run_here(tmp_path, "model.hidden=[3]", "seed=0", *quiet)
+    assert m["status"] == "solved"
+    e = mechanism.explain(json.loads((tmp_path / "weights.json").read_text()))
+    assert m["mechanism"] == e["mechanism"] and m["kept"] == e["kept"] and len(m["kept"][0]) == 2
+    (spare,) = [j for j in range(3) if j not in m["kept"][0]]
+    assert f"mechanism {m['mechanism']}: essential units 2 of 3; y{spare + 1} is spare" in caplog.text
+
+
+def test_a_resume_of_chunks_kept_without_mechanisms_is_refused_in_one_line(tmp_path):
+    from conftest import compose_settings
+
+    from xorjax import run
+    from xorjax.experiments import sweep
+
+    cfg, _ = compose_settings("experiment=sweep", "sweep.seeds=4", "steps=11")
+    store = sweep.ChunkFiles(tmp_path / sweep.CHUNKS)
+    (store.folder / sweep.SETTINGS).write_text(json.dumps(sweep.fingerprint(cfg)))
+    store.save(0, 4, {"status": np.zeros(4, np.int8)})  # a chunk as an older xorjax kept it
+    problem = run.check_overrides(["experiment=sweep", "sweep.seeds=4", "steps=11", f"sweep.resume={tmp_path}"])
+    assert problem == (
+        f"sweep.resume={tmp_path} is not allowed: its chunks were kept by an older xorjax, without the mechanisms of "
+        "their solved starts; run the sweep again without sweep.resume"
+    )
