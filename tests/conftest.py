@@ -32,10 +32,18 @@ def session_folder(tmp_path_factory):
     return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def jax_cache(tmp_path_factory):
-    """The compilation cache every ``python -m xorjax.run`` of the test session shares (all workers' too)."""
-    return session_folder(tmp_path_factory) / "jax-cache"
+    """The compilation cache every ``python -m xorjax.run`` of the test session shares, and the test processes
+    themselves (every worker's): a program compiled once, by a run or by a test, is loaded by the others, as
+    ``python -m xorjax.run`` loads it (``XORJAX_CACHE_DIR``: ``run._enable_compilation_cache``)."""
+    import jax
+
+    folder = session_folder(tmp_path_factory) / "jax-cache"
+    if os.environ.get("XORJAX_TEST_CACHE", "1") != "0":  # 0: each process compiles its own (to compare)
+        jax.config.update("jax_compilation_cache_dir", str(folder / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    return folder
 
 
 @pytest.fixture
