@@ -7,8 +7,8 @@ Prints (medians over repeats, this machine, the load average at the start and at
      ``experiment=handcrafted``, ``derivatives`` and ``backprop`` with a warm one, each against its floor and
      as a ratio to TF1 lab-09-2 (the default run with a warm cache: floor 0.33, aim 0.25);
   2. where the default run's time goes (warm cache): the same command in a child process that times each
-     phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights,
-     training, the pictures' inputs, TensorBoard, waiting for the pictures);
+     phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights
+     and training (one compiled call), the pictures' inputs, TensorBoard, waiting for the pictures);
   3. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
      (what most beginners write), and the ratio between the two.
 """
@@ -38,8 +38,7 @@ PHASES = [
     ("xorjax.run", "check_overrides", "reading the command line"),
     ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
     ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
-    ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
-    ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
+    ("xorjax.core.descent", "draw_and_train_one", "initial weights and training: trace, cache lookup, 10,001 steps"),
     ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
     ("xorjax.experiments.train", "write_events", "TensorBoard events"),
     ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
@@ -62,15 +61,17 @@ def whole_process(repeats: int, cache_dir: str, fresh: bool, args=()) -> float:
     return statistics.median(times)
 
 
-def phases(repeats: int, cache_dir: str) -> dict:
-    """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``)."""
+def phases(repeats: int, cache_dir: str, helpers: int | None = None) -> dict:
+    """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``); ``helpers``: that many
+    picture helpers instead of ``plots.painter.start``'s choice."""
     runs = []
     with tempfile.TemporaryDirectory() as cwd:
         for _ in range(repeats):
             env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(cache_dir, "warm"))
             t = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--phases"],
+                [sys.executable, os.path.abspath(__file__), "--phases"]
+                + ([f"--helpers={helpers}"] if helpers is not None else []),
                 cwd=cwd,
                 env=env,
                 check=True,
@@ -83,7 +84,7 @@ def phases(repeats: int, cache_dir: str) -> dict:
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
-def child() -> None:
+def child(helpers: int | None) -> None:
     """The default run in this process, each phase of ``PHASES`` timed; prints the times as JSON, last."""
     import importlib
 
@@ -103,8 +104,12 @@ def child() -> None:
         setattr(owner, name, wrapper)
 
     from xorjax import run
+    from xorjax.output.plots import painter
 
     times["importing xorjax, JAX, Optax, Hydra"] = time.perf_counter() - START
+    if helpers is not None:
+        start = painter.start
+        painter.start = lambda workers=None: start(helpers if workers is None else workers)
     for module, attr, label in PHASES:
         owner = importlib.import_module(module)
         *path, name = attr.split(".")
@@ -160,10 +165,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)  # the child of ``phases``
+    parser.add_argument("--helpers", type=int, help=argparse.SUPPRESS)  # the child's picture helpers
     anchor.add_option(parser)
     args = parser.parse_args()
     if args.phases:
-        return child()
+        return child(args.helpers)
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     lab = anchor.measure(args.anchor_python, "lab-09-2", args.repeats)
     print(anchor.describe("lab-09-2", lab, args.repeats))
@@ -182,9 +188,14 @@ def main() -> None:
                 f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'}; "
                 f"{anchor.ratio(warm, 'lab-09-2', lab, RATIO_FLOORS.get(command))})"
             )
-        print("\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent):")
-        for label, seconds in phases(args.repeats, cache).items():
-            print(f"  {label:62s} {seconds:5.2f} s")
+        print(
+            "\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent), "
+            "with the painter's own choice of picture helpers (plots.painter.start) and with 1 and 2 of them:"
+        )
+        columns = [phases(args.repeats, cache, helpers) for helpers in (None, 1, 2)]
+        print(f"  {'':72s} {'choice':>7s} {'1':>7s} {'2':>7s}")
+        for label in columns[0]:
+            print(f"  {label:72s}" + "".join(f" {c.get(label, 0.0):5.2f} s" for c in columns))
     scanned, looped = in_process(4 * args.repeats)
     print(f"10,001 steps after compilation, one lax.scan:           {scanned * 1e3:.1f} ms (median)")
     print(f"10,001 steps, Python loop over a jitted step:           {looped * 1e3:.1f} ms (median)")
