@@ -105,32 +105,6 @@ def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
         np.testing.assert_array_equal(trained.loss, trained_many.loss[:, i])
 
 
-# (hidden, init, scale, seed, precision, optimizer): both layouts (units, matrix), both inits, a negative seed,
-# float64 and an optimizer with a state (each case compiles two programs: a few seconds)
-DRAWN_INSIDE = [
-    ([2], "uniform", 0.5, -3, "float64", "momentum"),
-    ([10, 10, 10], "normal", 1.0, 3, "float32", "sgd"),
-]
-
-
-@pytest.mark.parametrize("hidden, init, scale, seed, precision, optimizer", DRAWN_INSIDE)
-def test_a_start_drawn_inside_the_training_is_the_sweeps_start_and_trains_the_same_bit_for_bit(
-    hidden, init, scale, seed, precision, optimizer
-):
-    spec = descent.Spec(steps=301, log_every=100, optimizer=optimizer, record_weights=True)
-    with jax.enable_x64(precision == "float64"):
-        start = {k: v[..., 0] for k, v in descent.init_starts([seed], hidden, init, scale, precision).items()}
-        expected = jax.device_get((start, *descent.train_one(start, 0.5, data.X, data.Y, spec)))
-        got = jax.device_get(
-            descent.draw_and_train_one(seed, hidden, init, scale, precision, 0.5, data.X, data.Y, spec)
-        )
-    assert jax.tree.structure(got) == jax.tree.structure(expected)
-    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected)):
-        assert a.dtype == b.dtype == (np.float64 if precision == "float64" and a.dtype.kind == "f" else a.dtype)
-        assert a.tobytes() == b.tobytes()
-    assert got[1]["W1"].dtype == descent.PRECISIONS[precision]
-
-
 @pytest.mark.parametrize("lr", [1000.0, 1e38])
 def test_a_huge_learning_rate_is_reported_as_diverged_not_raised(lr):
     params = model.init_params(jax.random.PRNGKey(0), [2])

@@ -369,8 +369,3 @@ def stop_below(cfg: Config) -> float:
     of 1/2 (yhat - y)^2, i.e. the sum of squared errors / 8. It applies to a single run too, so that start i
     of a sweep can be replayed alone."""
     return cfg.sweep.stop_sse / 8 if cfg.sweep.stop_sse is not None else 0.0
-
-
-def init_scale(cfg: Config) -> float:
-    """The scale of a drawn start: ``init.stddev`` of a normal one, ``init.limit`` of a uniform one."""
-    return cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit

@@ -308,25 +308,4 @@ Trained."""
 def train_one(params, lr: float, X, Y, spec: Spec):
     """One network: a sweep of a single start, so it follows the very same code (and numbers) as a sweep."""
     final, trained = train_starts({k: v[..., None] for k, v in params.items()}, [lr], X, Y, spec)
-    return _one(final, trained)
-
-
-def _one(final, trained):
     return {k: v[..., 0] for k, v in final.items()}, jax.tree.map(lambda a: a[..., 0], trained)
-
-
-@partial(jax.jit, static_argnames=("hidden", "init", "precision", "spec"), compiler_options=COMPILER_OPTIONS)
-def _draw_and_train(seed, hidden, init, scale, precision, lr, X, Y, spec):
-    params = in_precision(model.init_params(jax.random.PRNGKey(seed), hidden, init, scale), precision)
-    return params, *train_starts_uncompiled({k: v[..., None] for k, v in params.items()}, [lr], X, Y, spec)
-
-
-def draw_and_train_one(seed: int, hidden, init: str, scale: float, precision: str, lr: float, X, Y, spec: Spec):
-    """``train_one`` from the start ``model.init_params(PRNGKey(seed), ...)`` in ``precision`` (start ``seed`` of
-    ``init_starts``), drawn inside the training's compiled program; returns (initial params, final params,
-    Trained). The same numbers as drawing first and then calling ``train_one`` (tests/test_descent.py checks it
-    bit for bit), in one compiled call instead of two: a run with a warm compilation cache then looks up one
-    program instead of two, and a cold run compiles one (0.3-0.5 s less for the 2-2-1 net on 2 cores)."""
-    # seed goes in as the Python int it is: jit converts it as PRNGKey(seed) outside a jit would.
-    params, final, trained = _draw_and_train(seed, tuple(hidden), init, float(scale), precision, lr, X, Y, spec)
-    return (params, *_one(final, trained))

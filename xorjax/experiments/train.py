@@ -25,8 +25,7 @@ def check(cfg: Config) -> None:
 # One start's initial parameters, compiled for that one start: the same numbers as start i of a sweep's
 # ``descent.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
 # compiled in half the time, since init_starts maps the draws over a start axis (2.5 s against 4.4 s for a
-# 2-10-10-10-1 net on a busy 2-core machine). A run itself draws its start inside its training's program
-# (``fit``); this serves those that need the start alone (``experiment=basin``).
+# 2-10-10-10-1 net on a busy 2-core machine).
 _init_one = jax.jit(model.init_params, static_argnames=("hidden", "init"))
 
 
@@ -35,9 +34,8 @@ def initial_params(cfg: Config) -> dict:
     if cfg.init.name == "file":
         params = io.read_weights(cfg.init.path, cfg.model.hidden)
     else:
-        params = _init_one(
-            jax.random.PRNGKey(cfg.seed), tuple(cfg.model.hidden), cfg.init.name, float(config.init_scale(cfg))
-        )
+        scale = cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
+        params = _init_one(jax.random.PRNGKey(cfg.seed), tuple(cfg.model.hidden), cfg.init.name, float(scale))
     return descent.in_precision(params, cfg.precision)
 
 
@@ -62,22 +60,9 @@ def fit(cfg: Config, record_weights: bool = False):
 
     ``record_weights`` also keeps the parameters at every recorded step (``trained.weights``).
     """
+    params = initial_params(cfg)
     spec = config.train_spec(cfg)._replace(record_weights=record_weights)
-    if cfg.init.name == "file":
-        params = initial_params(cfg)
-        final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
-    else:  # drawn inside the training's compiled program: one compiled call, not two (the same numbers)
-        params, final, trained = descent.draw_and_train_one(
-            cfg.seed,
-            cfg.model.hidden,
-            cfg.init.name,
-            config.init_scale(cfg),
-            cfg.precision,
-            cfg.optimizer.lr,
-            data.X,
-            data.Y,
-            spec,
-        )
+    final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
     return params, jax.device_get(final), jax.device_get(trained)
 
 
