@@ -7,8 +7,9 @@ Prints (medians over repeats, this machine, the load average at the start and at
      ``experiment=handcrafted``, ``derivatives`` and ``backprop`` with a warm one, each against its floor and
      as a ratio to TF1 lab-09-2 (the default run with a warm cache: floor 0.33, aim 0.25);
   2. where the default run's time goes (warm cache): the same command in a child process that times each
-     phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights
-     and training (one compiled call), the pictures' inputs, TensorBoard, waiting for the pictures);
+     phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights,
+     training, the pictures' inputs, TensorBoard, waiting for the pictures), with the painter's own choice of
+     picture helpers and with 1 and 2 of them;
   3. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
      (what most beginners write), and the ratio between the two.
 """
@@ -38,7 +39,8 @@ PHASES = [
     ("xorjax.run", "check_overrides", "reading the command line"),
     ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
     ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
-    ("xorjax.core.descent", "draw_and_train_one", "initial weights and training: trace, cache lookup, 10,001 steps"),
+    ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
+    ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
     ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
     ("xorjax.experiments.train", "write_events", "TensorBoard events"),
     ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
