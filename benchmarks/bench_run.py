@@ -1,11 +1,15 @@
-"""Speed of a single run: ``python benchmarks/bench_run.py [--repeats 5]``.
+"""Speed of a single run: ``python benchmarks/bench_run.py [--repeats 5] [--anchor-python /work/venv-tf/bin/python]``.
 
-Prints (medians over repeats, this machine):
+Prints (medians over repeats, this machine, the load average at the start and at the end):
+  0. with ``--anchor-python``: the course's TF1 lab-09-2 program (``tf1_lab_09_2.py``, see ``anchor``), a whole
+     process, timed in this same run;
   1. the whole-process default ``python -m xorjax.run`` with a cold compilation cache and with a warm one, and
-     ``experiment=handcrafted``, ``derivatives`` and ``backprop`` with a warm one, each against its floor;
+     ``experiment=handcrafted``, ``derivatives`` and ``backprop`` with a warm one, each against its floor and
+     as a ratio to TF1 lab-09-2 (the default run with a warm cache: floor 0.33, aim 0.25);
   2. where the default run's time goes (warm cache): the same command in a child process that times each
      phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights,
-     training, the pictures' inputs, TensorBoard, waiting for the pictures);
+     training, the pictures' inputs, TensorBoard, waiting for the pictures), with the painter's own choice of
+     picture helpers and with 1 and 2 of them;
   3. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
      (what most beginners write), and the ratio between the two.
 """
@@ -22,12 +26,14 @@ import time
 
 START = time.perf_counter()  # the child's clock starts before it imports anything of xorjax (--phases)
 
+import anchor  # noqa: E402  (benchmarks/anchor.py)
 import jax  # noqa: E402  (after START, so that the child's import time is counted)
 import optax  # noqa: E402
 
 from xorjax.core import data, descent, model  # noqa: E402
 
 FLOORS = {"": 2.4, "experiment=handcrafted": 1.8, "experiment=derivatives": 1.8, "experiment=backprop": 1.8}
+RATIO_FLOORS = {"": 0.33}  # whole process, warm cache, against the TF1 lab-09-2 program (issue 21; aim 0.25)
 # (module, function, phase): what the child times; a phase nested in another is also counted in it.
 PHASES = [
     ("xorjax.run", "check_overrides", "reading the command line"),
@@ -57,15 +63,17 @@ def whole_process(repeats: int, cache_dir: str, fresh: bool, args=()) -> float:
     return statistics.median(times)
 
 
-def phases(repeats: int, cache_dir: str) -> dict:
-    """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``)."""
+def phases(repeats: int, cache_dir: str, helpers: int | None = None) -> dict:
+    """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``); ``helpers``: that many
+    picture helpers instead of ``plots.painter.start``'s choice."""
     runs = []
     with tempfile.TemporaryDirectory() as cwd:
         for _ in range(repeats):
             env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=os.path.join(cache_dir, "warm"))
             t = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--phases"],
+                [sys.executable, os.path.abspath(__file__), "--phases"]
+                + ([f"--helpers={helpers}"] if helpers is not None else []),
                 cwd=cwd,
                 env=env,
                 check=True,
@@ -78,7 +86,7 @@ def phases(repeats: int, cache_dir: str) -> dict:
     return {k: statistics.median(r.get(k, 0.0) for r in runs) for k in runs[0]}
 
 
-def child() -> None:
+def child(helpers: int | None) -> None:
     """The default run in this process, each phase of ``PHASES`` timed; prints the times as JSON, last."""
     import importlib
 
@@ -98,8 +106,12 @@ def child() -> None:
         setattr(owner, name, wrapper)
 
     from xorjax import run
+    from xorjax.output.plots import painter
 
     times["importing xorjax, JAX, Optax, Hydra"] = time.perf_counter() - START
+    if helpers is not None:
+        start = painter.start
+        painter.start = lambda workers=None: start(helpers if workers is None else workers)
     for module, attr, label in PHASES:
         owner = importlib.import_module(module)
         *path, name = attr.split(".")
@@ -155,27 +167,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)  # the child of ``phases``
+    parser.add_argument("--helpers", type=int, help=argparse.SUPPRESS)  # the child's picture helpers
+    anchor.add_option(parser)
     args = parser.parse_args()
     if args.phases:
-        return child()
+        return child(args.helpers)
+    print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
+    lab = anchor.measure(args.anchor_python, "lab-09-2", args.repeats)
+    print(anchor.describe("lab-09-2", lab, args.repeats))
     with tempfile.TemporaryDirectory() as cache:
         for command in FLOORS:  # fill the warm cache
             whole_process(1, cache, fresh=False, args=command.split())
         cold = whole_process(args.repeats, cache, fresh=True)
-        print(f"whole process, python -m xorjax.run, cold compilation cache: {cold:.2f} s (median of {args.repeats})")
+        print(
+            f"whole process, python -m xorjax.run, cold compilation cache: {cold:.2f} s (median of {args.repeats}; "
+            f"{anchor.ratio(cold, 'lab-09-2', lab)})"
+        )
         for command, floor in FLOORS.items():
             warm = whole_process(args.repeats, cache, fresh=False, args=command.split())
             print(
                 f"whole process, python -m xorjax.run {command or '(default)':22s} warm cache: {warm:.2f} s "
-                f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'})"
+                f"(median of {args.repeats}; floor {floor} s: {'met' if warm <= floor else 'NOT met'}; "
+                f"{anchor.ratio(warm, 'lab-09-2', lab, RATIO_FLOORS.get(command))})"
             )
-        print("\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent):")
-        for label, seconds in phases(args.repeats, cache).items():
-            print(f"  {label:62s} {seconds:5.2f} s")
+        print(
+            "\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent), "
+            "with the painter's own choice of picture helpers (plots.painter.start) and with 1 and 2 of them:"
+        )
+        columns = [phases(args.repeats, cache, helpers) for helpers in (None, 1, 2)]
+        print(f"  {'':72s} {'choice':>7s} {'1':>7s} {'2':>7s}")
+        for label in columns[0]:
+            print(f"  {label:72s}" + "".join(f" {c.get(label, 0.0):5.2f} s" for c in columns))
     scanned, looped = in_process(4 * args.repeats)
     print(f"10,001 steps after compilation, one lax.scan:           {scanned * 1e3:.1f} ms (median)")
     print(f"10,001 steps, Python loop over a jitted step:           {looped * 1e3:.1f} ms (median)")
     print(f"ratio (loop / scan): {looped / scanned:.1f}x")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
 
 
 if __name__ == "__main__":

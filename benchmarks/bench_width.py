@@ -9,9 +9,15 @@ this machine):
   2. its peak memory: the largest resident set of any one process of the run (the run itself or one of the
      helper processes that draw its pictures, ``plots.painter``), from wait4's rusage, and which one it was;
   3. whether each meets the floors of the wide-net issue: [10,10,10] within 4.5 s, [32,32], [100] and
-     [256,256] within 8 s each, every peak within 600 MB;
+     [256,256] within 8 s each, every peak within 600 MB; and its ratio to the course's TF1 lab-09-3 program
+     (``tf1_lab_09_3.py``, a whole process timed in this same run with ``--anchor-python``, see ``anchor``):
+     [10,10,10] at most 0.5 of it, the others 0.9 (issue 21);
   4. in this process: tracing and compiling ``descent.train_starts`` for the run's program (record_weights on, as
      with pictures) and the first call of ``descent.init_starts``, to see whether compiling grows with the width.
+
+``--sweep-seeds 10000`` (the default; 0 leaves it out) also times the whole process ``python -m xorjax.run
+experiment=sweep model.hidden=[10,10,10] sweep.seeds=10000`` (fresh folder and cache, medians of ``--repeats``)
+against a TF1 lab-09-3 single run: floor 6.5 times it (issue 21).
 
 ``--breakdown`` adds, per width, the whole process with pictures and TensorBoard off, and with TensorBoard
 only, and the time to import what the run imports: where the time goes. ``--widths [10,10,10] [100]`` picks
@@ -28,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+import anchor  # benchmarks/anchor.py
 import jax
 
 from xorjax.core import data, descent
@@ -35,6 +42,9 @@ from xorjax.core import data, descent
 WIDTHS = ([2], [10, 10, 10], [32, 32], [100], [256, 256])
 FLOOR_S = {(10, 10, 10): 4.5, (32, 32): 8.0, (100,): 8.0, (256, 256): 8.0}
 FLOOR_MB = 600
+RATIO_FLOORS = {(10, 10, 10): 0.5}  # against TF1 lab-09-3, whole process; any other width: RATIO_FLOOR
+RATIO_FLOOR = 0.9
+SWEEP_RATIO_FLOOR = 6.5  # the [10,10,10] sweep of --sweep-seeds starts against one TF1 lab-09-3 run
 IMPORTS = "import jax, optax, hydra, xorjax.run, xorjax.experiments.train"
 
 
@@ -141,6 +151,13 @@ def main() -> None:
         help="also time the run without pictures and without TensorBoard, and the imports",
     )
     parser.add_argument(
+        "--sweep-seeds",
+        type=int,
+        default=10000,
+        help="also time experiment=sweep model.hidden=[10,10,10] sweep.seeds=N (0: leave it out)",
+    )
+    anchor.add_option(parser)
+    parser.add_argument(
         "--widths",
         nargs="*",
         default=None,
@@ -149,9 +166,11 @@ def main() -> None:
     args = parser.parse_args()
     widths = [[int(x) for x in w.strip("[]").split(",") if x] for w in args.widths] if args.widths else WIDTHS
     print(
-        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
+        f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start; "
         f"medians of {args.repeats} whole processes each"
     )
+    lab = anchor.measure(args.anchor_python, "lab-09-3", args.repeats)
+    print(anchor.describe("lab-09-3", lab, args.repeats))
 
     rows, missed = [], 0
     for hidden in widths:
@@ -161,6 +180,8 @@ def main() -> None:
         ok_mb = r["peak"] <= FLOOR_MB
         missed += (not ok_s) + (not ok_mb)
         which = "run" if r["main"] >= r["helpers"] else "picture helper"
+        ratio_floor = RATIO_FLOORS.get(tuple(hidden), RATIO_FLOOR)
+        missed += lab is not None and r["seconds"] / lab > ratio_floor
         rows.append(
             [
                 hidden_arg(hidden),
@@ -168,6 +189,9 @@ def main() -> None:
                 f"{r['cpu']:.2f}",
                 f"{floor:.1f}" if floor else "-",
                 "-" if floor is None else "met" if ok_s else "MISSED",
+                "-" if lab is None else f"{r['seconds'] / lab:.2f}",
+                f"{ratio_floor:g}",
+                "-" if lab is None else "met" if r["seconds"] / lab <= ratio_floor else "MISSED",
                 f"{r['peak']:.0f}",
                 which,
                 f"{r['main']:.0f}",
@@ -175,7 +199,11 @@ def main() -> None:
                 "met" if ok_mb else "MISSED",
             ]
         )
-        print(f"  {hidden_arg(hidden)}: {r['seconds']:.2f} s, peak {r['peak']:.0f} MB", flush=True)
+        print(
+            f"  {hidden_arg(hidden)}: {r['seconds']:.2f} s ({anchor.ratio(r['seconds'], 'lab-09-3', lab, ratio_floor)})"
+            f", peak {r['peak']:.0f} MB",
+            flush=True,
+        )
     print()
     print("whole process, python -m xorjax.run model.hidden=<h> cache=false (pictures and TensorBoard on):")
     print(
@@ -186,6 +214,9 @@ def main() -> None:
                 "CPU s",
                 "floor s",
                 "time",
+                "x TF1 lab-09-3",
+                "ratio floor",
+                "ratio",
                 "peak MB",
                 "largest process",
                 "run MB",
@@ -195,6 +226,15 @@ def main() -> None:
             rows,
         )
     )
+
+    if args.sweep_seeds:
+        command = ["-m", "xorjax.run", "experiment=sweep", "model.hidden=[10,10,10]", f"sweep.seeds={args.sweep_seeds}"]
+        seconds = statistics.median(one_process(command)[0] for _ in range(args.repeats))
+        missed += lab is not None and seconds / lab > SWEEP_RATIO_FLOOR
+        print(
+            f"\nwhole process, python -m xorjax.run {' '.join(command[2:])}: {seconds:.2f} s (median of "
+            f"{args.repeats}; {anchor.ratio(seconds, 'lab-09-3', lab, SWEEP_RATIO_FLOOR)})"
+        )
 
     if args.breakdown:
         imports = [one_process(["-c", IMPORTS])[:2] for _ in range(args.repeats)]
@@ -249,7 +289,7 @@ def main() -> None:
     print("\nin this process: init_starts' first call, and train_starts (record_weights on) traced and compiled:")
     print(table(["hidden", "init_starts s", "trace+lower s", "compile s", "trace+compile s"], rows))
     print(
-        f"\nload average {os.getloadavg()[0]:.1f} at the end; "
+        f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end; "
         + ("every floor met" if not missed else f"{missed} floor(s) missed")
     )
 

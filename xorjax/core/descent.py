@@ -99,7 +99,8 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
     X, Y = jnp.asarray(X), jnp.asarray(Y)
     opt = make_optimizer(spec.optimizer, lr, spec.momentum)
     batch_shape = jnp.shape(layers[0][1][0])
-    unroll = 2 if model.all_units(layers) else 1
+    many_sums = int(np.prod(batch_shape)) > 1 and all(isinstance(W, model.Sums) for W, _ in layers)
+    unroll = 2 if model.all_units(layers) or many_sums else 1
 
     def update(layers, opt_state, grads):
         updates, opt_state = opt.update(grads, opt_state, layers)
@@ -127,8 +128,9 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
         # Record the cost and accuracy the block starts from (and the parameters they were taken at), then
         # take its n steps: the history keeps every log_every-th value only. Units take two steps per loop
         # iteration: XLA then fuses one step's update into the next step's forward pass instead of writing
-        # every parameter out and reading it back, which makes a 2-2-1 step about 1.4x faster; other layouts
-        # would only compile twice as long.
+        # every parameter out and reading it back, which makes a 2-2-1 step about 1.4x faster. So do sums over
+        # many starts: a 2-10-10-10-1 sweep trains 1.1-1.25x faster (the same numbers; 2 busy cores). A single
+        # start of them, and matrices, keep one step: a single run of such a net spends its time compiling.
         c, acc = model.cost_and_accuracy(carry[0], X, Y, spec.activation, spec.loss)
         rec = (c, acc, model.from_layers(carry[0])) if spec.record_weights else (c, acc)
         return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, unroll)), rec
@@ -253,8 +255,17 @@ def why_diverged(trained: Trained, final: dict, log_every: int) -> str:
 
 @partial(jax.jit, static_argnames=("hidden", "init"))
 def _init_starts(seeds, hidden, init, scale):
-    keys = jax.vmap(jax.random.PRNGKey)(seeds)
-    params = jax.vmap(lambda k, s: model.init_params(k, hidden, init, s))(keys, scale)
+    def one(seed, s):
+        return model.init_params(jax.random.PRNGKey(seed), hidden, init, s)
+
+    if set(model.layouts(hidden)) == {"units"}:
+        params = jax.vmap(one)(seeds, scale)
+    else:
+        # Drawn one start after another: the same numbers as drawn side by side (tests/test_wide.py checks it),
+        # but XLA compiles the draws of one start, not their vmap: for 2-10-10-10-1, 1.9 s instead of 5.8 s
+        # (a sweep's chunk program 4.9 s instead of 10.7 s, 2 busy cores). A tiny net keeps the vmap, which draws a
+        # chunk of 8,192 2-2-1 starts in 2 ms instead of 33 ms.
+        params = jax.lax.map(lambda a: one(*a), (seeds, scale))
     return {k: jnp.moveaxis(v, 0, -1) for k, v in params.items()}
 
 
