@@ -51,7 +51,7 @@ def main() -> None:
     def once() -> float:
         t = time.perf_counter()
         out = engine.run_starts(
-            {"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec, chunk=chunk, show=False
+            {"seed": per["seed"], "scale": per["scale"]}, per["lr"], init, (2,), spec, chunk=chunk
         )  # returns host arrays: the work is done
         seconds = time.perf_counter() - t
         once.solved = float((out.status == 0).mean())

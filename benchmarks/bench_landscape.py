@@ -27,9 +27,7 @@ def stuck_starts(n: int):
 
     total = int(n / 0.3) + 1000  # about a third of the lab's starts do not solve
     inputs, lrs, _ = engine.Grid(0, total, [0.1], [1.0]).part(0, total)
-    starts = engine.run_starts(
-        inputs, lrs, engine.sweep_init((2,), "normal"), (2,), descent.Spec(), show=False, finals=True
-    )
+    starts = engine.run_starts(inputs, lrs, engine.sweep_init((2,), "normal"), (2,), descent.Spec(), finals=True)
     idx = np.flatnonzero(starts.status != descent.STATUSES.index("solved"))[:n]
     if len(idx) < n:
         raise SystemExit(f"only {len(idx)} of {total} starts did not solve; ask for fewer")

@@ -30,7 +30,6 @@ def solved_finals(hidden, starts: int) -> dict:
         engine.sweep_init(tuple(hidden), "normal", "float32"),
         tuple(hidden),
         descent.Spec(),
-        show=False,
         finals=True,
     )
     solved = result.status == descent.STATUSES.index("solved")

@@ -38,7 +38,6 @@ def engine_rate(n: int, steps: int, repeats: int, chunk: int) -> float:
             (2,),
             spec,
             chunk=chunk,
-            show=False,
         )
 
     once()  # compiles
@@ -106,7 +105,6 @@ def memory_child(n: int, steps: int) -> None:
         engine.sweep_init((2,), "normal"),
         (2,),
         descent.Spec(steps=steps),
-        show=False,
     )
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)

@@ -150,9 +150,7 @@ def test_xors_stuck_starts_are_saddles_and_plateaus_never_minima():
     """The literature's finding on 300 starts of lab 9-2: about a third stick, none at a minimum."""
     n = 300
     inputs, lrs, _ = engine.Grid(0, n, [0.1], [1.0]).part(0, n)
-    starts = engine.run_starts(
-        inputs, lrs, engine.sweep_init((2,), "normal"), (2,), descent.Spec(), show=False, finals=True
-    )
+    starts = engine.run_starts(inputs, lrs, engine.sweep_init((2,), "normal"), (2,), descent.Spec(), finals=True)
     stuck = np.flatnonzero(starts.status != descent.STATUSES.index("solved"))
     assert 60 < len(stuck) < 150
     final = {k: v[..., stuck] for k, v in starts.final.items()}

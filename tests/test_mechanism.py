@@ -137,7 +137,6 @@ def wide_starts():
         (4,),
         descent.Spec(steps=2001, log_every=500),
         chunk=64,
-        show=False,
         finals=True,
     )
 
@@ -175,7 +174,7 @@ def test_the_analysis_is_deterministic(wide_starts):
 def test_a_sweeps_tally_counts_every_solved_start_in_chunks_as_in_one_batch(wide_starts):
     grid = engine.Grid(0, 200, [1.0], [1.0])
     tallies, _ = engine.run_grid(
-        grid, engine.sweep_init((4,), "normal"), (4,), descent.Spec(steps=2001, log_every=500), chunk=48, show=False
+        grid, engine.sweep_init((4,), "normal"), (4,), descent.Spec(steps=2001, log_every=500), chunk=48
     )
     (t,) = tallies
     solved = wide_starts.status == descent.STATUSES.index("solved")

@@ -36,7 +36,6 @@ def test_a_float64_sweeps_start_is_its_float64_single_run_bit_for_bit():
             engine.sweep_init((2,), "normal", "float64"),
             (2,),
             SPEC,
-            show=False,
             finals=True,
         )
         for i in range(4):
@@ -53,7 +52,6 @@ def test_a_float64_sweeps_start_is_its_float64_single_run_bit_for_bit():
         engine.sweep_init((2,), "normal"),
         (2,),
         SPEC,
-        show=False,
         finals=True,
     )
     assert not np.array_equal(f32.final["W1"], starts.final["W1"])

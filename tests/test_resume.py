@@ -52,7 +52,6 @@ def sweep_of(store=None, chunk=16, seeds=20):
         SPEC,
         group=per["group"],
         chunk=chunk,
-        show=False,
         store=store,
     )
 
@@ -109,9 +108,8 @@ def test_a_streamed_sweep_reports_what_the_per_start_arrays_give():
         SPEC,
         group=per["group"],
         chunk=16,  # the chunks of sweep_of above: its compiled program
-        show=False,
     )
-    tallies, firsts = engine.run_grid(starts_grid, init, (2,), SPEC, chunk=8, show=False)  # chunks span two settings
+    tallies, firsts = engine.run_grid(starts_grid, init, (2,), SPEC, chunk=8)  # chunks span two settings
     for g, t in enumerate(tallies):
         assert t.statistics() == tally.statistics(starts, per["group"] == g)
         assert t.families() == tally.families(starts, per["group"] == g)

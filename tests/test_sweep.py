@@ -27,7 +27,6 @@ def sweep_of(seeds, lrs, scales, spec=SPEC, chunk=8192, hidden=(2,), init="norma
         spec,
         group=per["group"],
         chunk=chunk,
-        show=False,
     )
     return cells, per, starts
 

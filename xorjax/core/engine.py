@@ -30,7 +30,6 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from xorjax.core import atlas, data, descent, mechanism, model, tally
-from xorjax.output import progress
 
 SOLVED = descent.STATUSES.index("solved")
 # Nets not laid out as units keep every weight's array over the chunk's starts in memory through a step: their
@@ -153,8 +152,7 @@ def run_starts(
     activation: str = "sigmoid",
     group: np.ndarray | None = None,
     chunk: int = 8192,
-    desc: str = "sweep",
-    show: bool | None = None,
+    advance: Callable[[int], None] = lambda n: None,
     store: ChunkStore | None = None,
     finals: bool = False,
 ) -> Starts:
@@ -191,9 +189,7 @@ def run_starts(
                 v[..., lo:hi] = arrays[f"{w}_{k}"]
         merge_firsts(out.firsts, arrays, hidden)
 
-    train_chunks(
-        n, part, keep, init, hidden, spec, activation=activation, chunk=chunk, desc=desc, show=show, store=store
-    )
+    train_chunks(n, part, keep, init, hidden, spec, activation=activation, chunk=chunk, advance=advance, store=store)
     return out
 
 
@@ -205,8 +201,7 @@ def run_grid(
     *,
     activation: str = "sigmoid",
     chunk: int = 8192,
-    desc: str = "sweep",
-    show: bool | None = None,
+    advance: Callable[[int], None] = lambda n: None,
     store: ChunkStore | None = None,
     span: tuple[int, int] | None = None,
 ) -> tuple[list[tally.Tally], dict]:
@@ -246,8 +241,7 @@ def run_grid(
         spec,
         activation=activation,
         chunk=chunk,
-        desc=desc,
-        show=show,
+        advance=advance,
         store=store,
         first=first,
     )
@@ -272,8 +266,7 @@ def train_chunks(
     *,
     activation: str,
     chunk: int,
-    desc: str,
-    show: bool | None,
+    advance: Callable[[int], None],
     store: ChunkStore | None,
     first: int = 0,
 ) -> None:
@@ -283,7 +276,9 @@ def train_chunks(
     A chunk's starts are sharded over all local devices; every start is computed by the same elementwise code
     whatever its shard, so the outcomes do not depend on the number of devices (or the chunk size), bit for
     bit. With a ``store``, finished chunks are read from it instead of trained, and each newly trained chunk is
-    saved to it as soon as it is back on the host."""
+    saved to it as soon as it is back on the host. ``advance(k)`` is called after each chunk's k starts are kept
+    (between chunks, never from compiled code): the caller's progress bar (``output.progress.bar``), as ``core``
+    draws nothing itself."""
     devices = jax.local_devices()
     chunk = per_core(chunk, hidden)
     size = min(chunk * len(devices), -(-(n - first) // len(devices)) * len(devices))  # a multiple of the devices
@@ -330,17 +325,16 @@ def train_chunks(
                 store.save(lo, hi, arrays)
         keep(lo, hi, arrays, group)
 
-    with progress.bar(total=n - first, desc=desc, unit="start", show=show) as advance:
-        pending = None
-        for lo, hi, done in chunks:
-            # A chunk to train is queued behind the running one: the cores never wait for the host.
-            nxt = (lo, hi, done, None if done else dispatch(lo, hi))
-            if pending is not None:
-                finish(pending)
-                advance(pending[1] - pending[0])
-            pending = nxt
-        finish(pending)
-        advance(pending[1] - pending[0])
+    pending = None
+    for lo, hi, done in chunks:
+        # A chunk to train is queued behind the running one: the cores never wait for the host.
+        nxt = (lo, hi, done, None if done else dispatch(lo, hi))
+        if pending is not None:
+            finish(pending)
+            advance(pending[1] - pending[0])
+        pending = nxt
+    finish(pending)
+    advance(pending[1] - pending[0])
 
 
 def mechanisms_of(final: dict, group, solved, offset: int, hidden, activation: str) -> dict:

@@ -20,7 +20,7 @@ from xorjax.config import Config
 from xorjax.core import descent, engine, model, tally
 from xorjax.errors import XorjaxError
 from xorjax.experiments import sweep, train
-from xorjax.output import io, tables
+from xorjax.output import io, progress, tables
 
 log = logging.getLogger(__name__)
 NAME = re.compile(r"^(W\d+)[.\[](\d+)(?:\]\[|[.,])(\d+)\]?$|^(b\d+)[.\[](\d+)\]?$")
@@ -89,17 +89,17 @@ def run(cfg: Config, out: Path) -> dict:
         f"+- {b.span}), on {devices} core(s)"
     )
     t = time.perf_counter()
-    starts = engine.run_starts(
-        {"x": gx.ravel(), "y": gy.ravel()},
-        np.full(n, cfg.optimizer.lr, dtype),
-        grid_init(base, (xn, xi), (yn, yi)),
-        tuple(cfg.model.hidden),
-        config.train_spec(cfg),
-        activation=cfg.model.activation,
-        chunk=cfg.sweep.chunk,
-        desc="basin",
-        show=None if cfg.logger.progress else False,
-    )
+    with progress.bar(n, "basin", "start", show=None if cfg.logger.progress else False) as advance:
+        starts = engine.run_starts(
+            {"x": gx.ravel(), "y": gy.ravel()},
+            np.full(n, cfg.optimizer.lr, dtype),
+            grid_init(base, (xn, xi), (yn, yi)),
+            tuple(cfg.model.hidden),
+            config.train_spec(cfg),
+            activation=cfg.model.activation,
+            chunk=cfg.sweep.chunk,
+            advance=advance,
+        )
     seconds = time.perf_counter() - t
     everything = np.ones(n, bool)
     fams = tally.families(starts, everything, cfg.model.activation)

@@ -25,7 +25,7 @@ from xorjax import config
 from xorjax.config import Config
 from xorjax.core import curvature, descent, engine
 from xorjax.experiments import sweep
-from xorjax.output import io, tables
+from xorjax.output import io, progress, tables
 
 log = logging.getLogger(__name__)
 SOLVED = descent.STATUSES.index("solved")
@@ -56,18 +56,18 @@ def starts_of(cfg: Config) -> tuple[dict, np.ndarray]:
 
 def train(cfg: Config, inputs: dict, lrs: np.ndarray, steps: int, desc: str, init=None, finals: bool = False):
     """The starts trained by the engine, exactly as a sweep's (or, with ``init``, from given parameters)."""
-    return engine.run_starts(
-        inputs,
-        lrs,
-        init or engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),
-        tuple(cfg.model.hidden),
-        config.train_spec(cfg)._replace(steps=steps),
-        activation=cfg.model.activation,
-        chunk=cfg.sweep.chunk,
-        desc=desc,
-        show=None if cfg.logger.progress else False,
-        finals=finals,
-    )
+    with progress.bar(len(lrs), desc, "start", show=None if cfg.logger.progress else False) as advance:
+        return engine.run_starts(
+            inputs,
+            lrs,
+            init or engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),
+            tuple(cfg.model.hidden),
+            config.train_spec(cfg)._replace(steps=steps),
+            activation=cfg.model.activation,
+            chunk=cfg.sweep.chunk,
+            advance=advance,
+            finals=finals,
+        )
 
 
 def escaped(starts: engine.Starts) -> tuple[np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ from xorjax import config
 from xorjax.config import Config
 from xorjax.core import descent, devices, engine, mechanism, model, parts, tally
 from xorjax.errors import WriteError, XorjaxError
-from xorjax.output import io, tables
+from xorjax.output import io, progress, tables
 
 log = logging.getLogger(__name__)
 MAX_SOLUTION_FILES = 24  # per setting: weights.json for the most frequent families, and mechanisms
@@ -322,18 +322,18 @@ def train_all(cfg: Config, out: Path):
     if done:
         log.info(f"resuming: {done} of {hi - lo} starts were finished in {len(finished)} chunk(s) of {store.folder}")
     t = time.perf_counter()
-    tallies, firsts = engine.run_grid(
-        starts,
-        engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),
-        tuple(cfg.model.hidden),
-        config.train_spec(cfg),
-        activation=cfg.model.activation,
-        chunk=cfg.sweep.chunk,
-        desc="sweep",
-        show=None if cfg.logger.progress else False,
-        store=store,
-        span=(lo, hi),
-    )
+    with progress.bar(hi - lo, "sweep", "start", show=None if cfg.logger.progress else False) as advance:
+        tallies, firsts = engine.run_grid(
+            starts,
+            engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),
+            tuple(cfg.model.hidden),
+            config.train_spec(cfg),
+            activation=cfg.model.activation,
+            chunk=cfg.sweep.chunk,
+            advance=advance,
+            store=store,
+            span=(lo, hi),
+        )
     seconds = time.perf_counter() - t
     trained = hi - lo - done
     timing = {
