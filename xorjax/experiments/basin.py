@@ -89,7 +89,7 @@ def run(cfg: Config, out: Path) -> dict:
         f"+- {b.span}), on {devices} core(s)"
     )
     t = time.perf_counter()
-    with progress.bar(n, "basin", "start", show=None if cfg.logger.progress else False) as advance:
+    with progress.bar(n, "basin", "start", allowed=cfg.logger.progress) as advance:
         starts = engine.run_starts(
             {"x": gx.ravel(), "y": gy.ravel()},
             np.full(n, cfg.optimizer.lr, dtype),

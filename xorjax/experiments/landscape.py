@@ -56,7 +56,7 @@ def starts_of(cfg: Config) -> tuple[dict, np.ndarray]:
 
 def train(cfg: Config, inputs: dict, lrs: np.ndarray, steps: int, desc: str, init=None, finals: bool = False):
     """The starts trained by the engine, exactly as a sweep's (or, with ``init``, from given parameters)."""
-    with progress.bar(len(lrs), desc, "start", show=None if cfg.logger.progress else False) as advance:
+    with progress.bar(len(lrs), desc, "start", allowed=cfg.logger.progress) as advance:
         return engine.run_starts(
             inputs,
             lrs,

@@ -362,9 +362,7 @@ def run(cfg: Config, out: Path) -> dict:
         "experiment=lecture`); each section's own files are in its sub-folder.\n",
     ]
     results, failed = {}, []
-    with progress.bar(
-        total=len(SECTIONS), desc="lecture", unit="section", show=None if cfg.logger.progress else False
-    ) as advance:
+    with progress.bar(total=len(SECTIONS), desc="lecture", unit="section", allowed=cfg.logger.progress) as advance:
         for folder, title, section in SECTIONS:
             sub = out / folder
             sub.mkdir(parents=True, exist_ok=True)

@@ -322,7 +322,7 @@ def train_all(cfg: Config, out: Path):
     if done:
         log.info(f"resuming: {done} of {hi - lo} starts were finished in {len(finished)} chunk(s) of {store.folder}")
     t = time.perf_counter()
-    with progress.bar(hi - lo, "sweep", "start", show=None if cfg.logger.progress else False) as advance:
+    with progress.bar(hi - lo, "sweep", "start", allowed=cfg.logger.progress) as advance:
         tallies, firsts = engine.run_grid(
             starts,
             engine.sweep_init(tuple(cfg.model.hidden), cfg.init.name, cfg.precision),

@@ -31,8 +31,11 @@ def _ignore(n: int = 1) -> None:
 
 
 @contextmanager
-def bar(total: int, desc: str, unit: str = "it", show: bool | None = None) -> Iterator[Callable[[int], None]]:
-    """Yields ``advance(n)``; draws a tqdm bar on stderr when ``show`` (default: ``enabled()``) is true.
+def bar(
+    total: int, desc: str, unit: str = "it", show: bool | None = None, allowed: bool = True
+) -> Iterator[Callable[[int], None]]:
+    """Yields ``advance(n)``; draws a tqdm bar on stderr when ``show`` (default: ``enabled()``) is true and the
+    run's setting ``allowed`` (``logger.progress``) lets it.
 
     Example::
 
@@ -41,7 +44,7 @@ def bar(total: int, desc: str, unit: str = "it", show: bool | None = None) -> It
                 results.append(train_chunk(chunk))
                 advance(1)
     """
-    if not (enabled() if show is None else show):
+    if not allowed or not (enabled() if show is None else show):
         yield _ignore
         return
     # Imported here: a run that shows no bar never pays for tqdm.
