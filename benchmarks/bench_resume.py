@@ -28,6 +28,7 @@ def main() -> None:
 
     from xorjax import run
     from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import chunk_store
 
     overrides = ["experiment=sweep", f"sweep.seeds={args.seeds}", "steps=11", f"sweep.chunk={args.chunk}"]
     with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
@@ -37,14 +38,14 @@ def main() -> None:
         t = time.perf_counter()
         sweep.train_all(cfg, folder)
         trained = time.perf_counter() - t
-        chunks = folder / sweep.CHUNKS
+        chunks = folder / chunk_store.CHUNKS
         files = list(chunks.glob("*.npz"))
         size = sum(p.stat().st_size for p in files)
 
         def timed(check: bool) -> float:
             times = []
             for _ in range(args.repeats):
-                store = sweep.ChunkFiles(chunks, cfg if check else None)
+                store = chunk_store.ChunkFiles(chunks, cfg if check else None)
                 t = time.perf_counter()
                 found = store.finished()
                 times.append(time.perf_counter() - t)

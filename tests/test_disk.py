@@ -23,7 +23,7 @@ from conftest import compose_settings, run_here, xorjax_command
 
 from xorjax import errors, run
 from xorjax.errors import WriteError
-from xorjax.experiments import sweep
+from xorjax.experiments.sweep import chunk_store, plan
 from xorjax.output import io, tensorboard
 from xorjax.output.plots import painter
 
@@ -305,7 +305,7 @@ def test_a_sweep_resumed_into_a_read_only_folder_is_refused_before_training(tmpf
     disk = tmpfs("size=40k")
     (disk / "chunks").mkdir()
     cfg, _ = compose_settings(*SMALL_SWEEP)
-    io.write_json(disk / "chunks" / sweep.SETTINGS, sweep.fingerprint(cfg))
+    io.write_json(disk / "chunks" / chunk_store.SETTINGS, plan.fingerprint(cfg))
     subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, timeout=30)
     problem = run.check_overrides([*SMALL_SWEEP, f"sweep.resume={disk}"])
     assert problem == f"read-only file system while writing {disk}/chunks"

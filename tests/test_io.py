@@ -9,7 +9,7 @@ import pytest
 from conftest import MULTIRUN_OF_SWEEPS, SWEEP, UMASK
 
 from xorjax import summary
-from xorjax.experiments import sweep
+from xorjax.experiments.sweep import chunk_store
 from xorjax.output import io
 
 
@@ -44,10 +44,10 @@ def test_write_atomic_gives_the_usual_mode_replaces_whole_and_leaves_no_temporar
     (tmp_path / "job").mkdir()
     io.write_json(tmp_path / "job" / "atlas.json", atlas)
     assert summary.build(tmp_path)  # summary.csv, .md and .png
-    sweep.ChunkFiles(tmp_path / "chunks").save(0, 3, {"status": np.arange(3), "keys": np.ones((3, 3))})
+    chunk_store.ChunkFiles(tmp_path / "chunks").save(0, 3, {"status": np.arange(3), "keys": np.ones((3, 3))})
     assert (tmp_path / "a.txt").read_text() == "second"
     assert json.loads((tmp_path / "b.json").read_text()) == {"x": [1.5, None]}
-    chunk = sweep.ChunkFiles(tmp_path / "chunks").load(0, 3)
+    chunk = chunk_store.ChunkFiles(tmp_path / "chunks").load(0, 3)
     assert chunk["keys"].dtype == np.int8 and list(chunk["status"]) == [0, 1, 2]
     assert set(modes(tmp_path).values()) == {expected}
     assert sorted(modes(tmp_path)) == [

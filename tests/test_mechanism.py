@@ -229,11 +229,11 @@ def test_a_resume_of_chunks_kept_without_mechanisms_is_refused_in_one_line(tmp_p
     from conftest import compose_settings
 
     from xorjax import run
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import chunk_store, plan
 
     cfg, _ = compose_settings("experiment=sweep", "sweep.seeds=4", "steps=11")
-    store = sweep.ChunkFiles(tmp_path / sweep.CHUNKS)
-    (store.folder / sweep.SETTINGS).write_text(json.dumps(sweep.fingerprint(cfg)))
+    store = chunk_store.ChunkFiles(tmp_path / chunk_store.CHUNKS)
+    (store.folder / chunk_store.SETTINGS).write_text(json.dumps(plan.fingerprint(cfg)))
     store.save(0, 4, {"status": np.zeros(4, np.int8)})  # a chunk as an older xorjax kept it
     problem = run.check_overrides(["experiment=sweep", "sweep.seeds=4", "steps=11", f"sweep.resume={tmp_path}"])
     assert problem == (

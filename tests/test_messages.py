@@ -12,6 +12,7 @@ import pytest
 from xorjax.config import Config, InitConfig, LoggerConfig, OptimizerConfig, SweepConfig
 from xorjax.core import data, descent, model
 from xorjax.experiments import handcrafted, rhw1986, sweep, train
+from xorjax.experiments.sweep import report
 from xorjax.output import tables
 
 SWEEPS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "sweeps.md"  # the statuses' table
@@ -83,7 +84,7 @@ def test_atlas_md_explains_every_outcome():
         "configs": [],
         "timing": {"starts": 0, "steps": 1, "seconds": 1.0, "devices": 1, "net_steps_per_s": 0.0},
     }
-    md = sweep.markdown(atlas)
+    md = report.markdown(atlas)
     for status, meaning in descent.STATUS_MEANING.items():
         assert f"- **{status}**: {meaning}" in md
 
@@ -108,9 +109,9 @@ def test_rhw1986_names_both_medians(tmp_path, caplog):
     text = console(caplog)
     assert (
         f"median epochs until the sum of squared errors fell below 0.01 (the goal): {c['median_stop_step']:.0f}; "
-        f"median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): {c['median_steps']:.0f}"
+        f"median first epoch with accuracy 1.0 (the table's '{report.MEDIAN_STEPS}'): {c['median_steps']:.0f}"
     ) in text
-    assert any(l.startswith("hidden ") and sweep.MEDIAN_STEPS in l for l in text.splitlines())  # the table's column
+    assert any(l.startswith("hidden ") and report.MEDIAN_STEPS in l for l in text.splitlines())  # the table's column
 
 
 # --- 5. yhat: enough digits to see its side of 0.5 --------------------------------------------------------
@@ -186,7 +187,7 @@ def test_tables_say_how_much_they_show():
 
 
 def test_the_sweeps_class_table_says_how_many_classes_it_shows(tmp_path, caplog, monkeypatch):
-    monkeypatch.setattr(sweep, "CLASSES_SHOWN", 1)
+    monkeypatch.setattr(report, "CLASSES_SHOWN", 1)
     cfg = Config(logger=QUIET, steps=2001, log_every=500, sweep=SweepConfig(seeds=64))
     with caplog.at_level(logging.INFO):
         atlas = sweep.run(cfg, tmp_path)

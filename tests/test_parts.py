@@ -15,6 +15,7 @@ from hydra import compose, initialize_config_dir
 from xorjax import run, summary
 from xorjax.core import descent, parts, tally
 from xorjax.experiments import sweep
+from xorjax.experiments.sweep import part_files
 
 # 48 seeds x 3 learning rates = 144 starts: the 4 parts' blocks 0..35, 36..71, 72..107, 108..143 cross the
 # settings' boundaries at 48 and 96 (and 2 parts' 0..71, 72..143 cross both too). Chunks of 16 starts: every chunk of
@@ -159,16 +160,16 @@ def test_parts_merged_write_the_files_of_the_sweep_run_in_one_job(tmp_path, whol
         )
     merged = tmp_path / "merged"
     merged.mkdir()
-    pieces = [sweep.load_part(tmp_path / f"part{k}") for k in (2, 0, 3, 1)]
-    sweep.finish_parts(settings(*SMALL, "logger.plots=false", "sweep.parts=4"), pieces, merged)
+    pieces = [part_files.load_part(tmp_path / f"part{k}") for k in (2, 0, 3, 1)]
+    part_files.finish_parts(settings(*SMALL, "logger.plots=false", "sweep.parts=4"), pieces, merged)
     assert results(merged) == whole
     timing = json.loads((merged / "atlas.json").read_text())["timing"]
     assert timing["parts"] == 4 and timing["starts"] == 144
 
     # parts of another sweep (here: other steps) are never mixed in: each sweep lacks the other's parts
-    record = json.loads((tmp_path / "part3" / sweep.PART).read_text())
+    record = json.loads((tmp_path / "part3" / part_files.PART).read_text())
     record["settings"]["steps"] = 302
-    (tmp_path / "part3" / sweep.PART).write_text(json.dumps(record))
+    (tmp_path / "part3" / part_files.PART).write_text(json.dumps(record))
     written, problems = summary.merge([tmp_path])
     assert written == [] and len(problems) == 4
     assert problems[0].startswith(f"{tmp_path / 'merged' / '0'}: part 3 of 4 (starts 108..143) is missing; run it")
@@ -252,7 +253,7 @@ def test_an_unfinished_part_is_named_with_the_command_that_finishes_it(
     copy = shutil.copytree(split, tmp_path / "copy")
     shutil.rmtree(copy / "merged")
     part = job_dir(copy, 1)
-    for name in (sweep.PART, sweep.TALLIES, "atlas.json"):  # as if killed after its first chunk
+    for name in (part_files.PART, part_files.TALLIES, "atlas.json"):  # as if killed after its first chunk
         (part / name).unlink()
     (first, *rest) = sorted((part / "chunks").glob("*.npz"))
     for chunk in rest:
@@ -281,14 +282,14 @@ def test_a_damaged_part_is_named_with_the_command_that_writes_it_again(tmp_path,
         (tmp_path / f"part{k}").mkdir()
         sweep.run(settings(*SMALL, "logger.plots=false", "sweep.parts=2", f"sweep.part={k}"), tmp_path / f"part{k}")
     part0, part1 = tmp_path / "part0", tmp_path / "part1"
-    tallies = (part1 / sweep.TALLIES).read_bytes()
-    (part1 / sweep.TALLIES).write_bytes(tallies[: len(tallies) // 2])  # cut short, as a full disk leaves it
+    tallies = (part1 / part_files.TALLIES).read_bytes()
+    (part1 / part_files.TALLIES).write_bytes(tallies[: len(tallies) // 2])  # cut short, as a full disk leaves it
     with pytest.raises(SystemExit) as e:
         summary.main(["--merge", str(tmp_path)])
     err = capsys.readouterr().err
     assert e.value.code == 2 and err.count("\n") == 1 and not (tmp_path / "merged" / "0" / "atlas.json").exists()
     head = (
-        f"xorjax: {tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / sweep.TALLIES} is damaged (not readable: "
+        f"xorjax: {tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / part_files.TALLIES} is damaged (not readable: "
         "BadZipFile: File is not a zip file); write it again with: "
     )
     assert err.startswith(head)
@@ -299,16 +300,16 @@ def test_a_damaged_part_is_named_with_the_command_that_writes_it_again(tmp_path,
     assert results(tmp_path / "merged" / "0") == whole
 
     # numbers that do not fit its settings, and a part.json overwritten
-    arrays = dict(np.load(part1 / sweep.TALLIES))
+    arrays = dict(np.load(part1 / part_files.TALLIES))
     arrays["outcomes"][0, 0] += 1
-    np.savez_compressed(part1 / sweep.TALLIES, **arrays)
-    (part0 / sweep.PART).write_text("{")
+    np.savez_compressed(part1 / part_files.TALLIES, **arrays)
+    (part0 / part_files.PART).write_text("{")
     shutil.rmtree(tmp_path / "merged")
     written, problems = summary.merge([tmp_path])
     assert written == [] and len(problems) == 2
-    assert problems[0].startswith(f"{tmp_path / 'merged' / '0'}: part 0 of 2: {part0 / sweep.PART} is damaged (")
+    assert problems[0].startswith(f"{tmp_path / 'merged' / '0'}: part 0 of 2: {part0 / part_files.PART} is damaged (")
     assert problems[1].startswith(
-        f"{tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / sweep.TALLIES} is damaged (its outcomes count 73 "
+        f"{tmp_path / 'merged' / '0'}: part 1 of 2: {part1 / part_files.TALLIES} is damaged (its outcomes count 73 "
         "starts, the part trained 72); write it again with: "
     )
     assert all(p.endswith(f"sweep.resume={f}") for p, f in zip(problems, (part0, part1)))

@@ -223,7 +223,7 @@ def test_a_flat_surface_says_so_and_draws_no_line(tmp_path, monkeypatch):
 
 
 def test_solutions_show_the_most_common_mechanisms_by_their_reduced_nets_with_a_colour_bar(tmp_path, monkeypatch):
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import pictures
     from xorjax.output.plots import starts
 
     def mech(name, count, seed, units=(2,), kept=((0, 1),), weights=True):
@@ -245,7 +245,7 @@ def test_solutions_show_the_most_common_mechanisms_by_their_reduced_nets_with_a_
         {"lr": 0.1, "mechanisms": [mech(a, 50, 3), mech(b, 30, 1, kept=((1, 2),)), mech(c, 5, 7, (3,), ((0, 1, 2),))]},
         {"lr": 1.0, "mechanisms": [mech(b, 60, 0), mech(a, 20, 2), mech("FALSE + x1 -> h1", 1, 9, weights=False)]},
     ]
-    rows = sweep.pictured({"configs": configs})
+    rows = pictures.pictured({"configs": configs})
     assert len(rows) == 1 and rows[0]["title"].startswith("Mechanisms 1-3 of 4:")
     # most common over the settings first, each by its representative where it is most frequent; one without a
     # weights file is not drawn

@@ -19,7 +19,7 @@ from hydra import compose, initialize_config_dir
 
 from xorjax import run
 from xorjax.core import descent, engine, tally
-from xorjax.experiments import sweep
+from xorjax.experiments.sweep import plan
 from xorjax.output import io
 
 SPEC = descent.Spec(steps=301, log_every=100)
@@ -127,7 +127,7 @@ def settings(*overrides):
 
 def test_a_resume_with_other_settings_or_of_no_sweep_is_refused_in_one_line(tmp_path):
     (tmp_path / "chunks").mkdir()
-    io.write_json(tmp_path / "chunks" / "settings.json", sweep.fingerprint(settings("experiment=sweep", "steps=11")))
+    io.write_json(tmp_path / "chunks" / "settings.json", plan.fingerprint(settings("experiment=sweep", "steps=11")))
     problem = run.check_overrides(["experiment=sweep", "steps=12", f"sweep.resume={tmp_path}"])
     assert problem == (
         f"sweep.resume={tmp_path} is not allowed: that sweep ran with steps=11, this one has "

@@ -371,22 +371,22 @@ def heatmap(path: Path, rows: list[dict]) -> None:
 def find_parts(folders: list[Path]) -> list[dict]:
     """Every part of a split sweep below ``folders``, in the order found (by job number): its ``folder``, its
     ``settings`` (the sweep's ``fingerprint``) and whether it is ``finished`` (it has part.json; else only its
-    chunks: still running, or stopped); ``damaged``: why its part.json cannot be trusted (``sweep.read_part``),
+    chunks: still running, or stopped); ``damaged``: why its part.json cannot be trusted (``part_files.read_part``),
     with ``settings`` None where not even its chunks say which sweep it belongs to."""
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import chunk_store, part_files
 
     found = []
     for root in folders:
-        runs = {p.parent for p in root.rglob(sweep.PART)}
-        runs |= {p.parent.parent for p in root.rglob(f"{sweep.CHUNKS}/{sweep.SETTINGS}")}
+        runs = {p.parent for p in root.rglob(part_files.PART)}
+        runs |= {p.parent.parent for p in root.rglob(f"{chunk_store.CHUNKS}/{chunk_store.SETTINGS}")}
         for run in sorted(runs, key=lambda p: [_numbered(s) for s in p.relative_to(root).parts]):
             record, damaged = None, None
-            if (run / sweep.PART).is_file():
+            if (run / part_files.PART).is_file():
                 try:
-                    record = sweep.read_part(run)
+                    record = part_files.read_part(run)
                 except XorjaxError as e:
                     record, damaged = None, str(e)
-            settings = record["settings"] if record else _read(run / sweep.CHUNKS / sweep.SETTINGS)
+            settings = record["settings"] if record else _read(run / chunk_store.CHUNKS / chunk_store.SETTINGS)
             if settings and settings.get("sweep.parts", 1) > 1:
                 found.append(
                     {"folder": run.resolve(), "settings": settings, "finished": record is not None, "damaged": damaged}
@@ -407,7 +407,7 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
     with a finished part) into ``<into>/merged/<n>/`` (``into``: the first folder), n = 0, 1, ... in the order
     found; a sweep merged already from the same part files is left as it is. Returns the merged sweeps' folders,
     and a line for each part missing or unfinished, with the command that runs or finishes it."""
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import part_files
 
     folders = [Path(f) for f in folders]
     into = Path(into or folders[0]) / MERGED
@@ -416,7 +416,7 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
         if part["settings"] is None:
             problems.append(f"{part['damaged']}; that part is left out of every merge")
             continue
-        sweeps.setdefault(sweep.merge_key(part["settings"]), []).append(part)
+        sweeps.setdefault(part_files.merge_key(part["settings"]), []).append(part)
     for n, found in enumerate(sweeps.values()):
         out = into / str(n)
         done, pieces, damaged = {}, {}, set()
@@ -426,7 +426,7 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
             k = p["settings"]["sweep.part"]
             if p["finished"] and k not in pieces:
                 try:  # every part checked before it is added up: a damaged one is named, not merged
-                    pieces[k] = sweep.load_part(p["folder"])
+                    pieces[k] = part_files.load_part(p["folder"])
                     done[k] = p["folder"]
                 except XorjaxError as e:
                     p["damaged"] = str(e)
@@ -441,7 +441,7 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
         if not _merged_already(out, sources):
             pieces = [pieces[k] for k in sorted(done)]
             out.mkdir(parents=True, exist_ok=True)
-            sweep.finish_parts(_config(pieces[0][0]["config"]), pieces, out)
+            part_files.finish_parts(_config(pieces[0][0]["config"]), pieces, out)
             record = {"parts": sources, "missing": lacking, "overrides": shared}
             io.write_json(out / MERGED_FROM, record)  # last: a merge with this file is complete
         merged.append(out)
@@ -450,24 +450,24 @@ def merge(folders, into=None, partial: bool = False) -> tuple[list[Path], list[s
 
 def _merged_already(out: Path, sources: list[str]) -> bool:
     """Whether ``out`` holds the merge of exactly these parts, written after each of them."""
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import part_files
 
     record = _read(out / MERGED_FROM)
     if record is None or record["parts"] != sources:
         return False
     written = (out / MERGED_FROM).stat().st_mtime_ns
-    return all((Path(s) / sweep.PART).stat().st_mtime_ns <= written for s in sources)
+    return all((Path(s) / part_files.PART).stat().st_mtime_ns <= written for s in sources)
 
 
 def _lacking(where: Path, k: int, found: list[dict], shared: list[str]) -> str:
     """One line: part ``k`` of a split sweep is missing (or unfinished), and the command that runs (finishes) it;
     ``shared``: the overrides of its parts but ``sweep.part``."""
     from xorjax.core import parts
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import plan
 
     settings = found[0]["settings"]
     of = settings["sweep.parts"]
-    lo, hi = parts.block(sweep.size(settings), of, k)
+    lo, hi = parts.block(plan.size(settings), of, k)
     what = f"{where}: part {k} of {of} (starts {lo}..{hi - 1})"
     stopped = [p for p in found if p["settings"]["sweep.part"] == k]  # none of them finished (or whole)
     if stopped:
@@ -480,9 +480,9 @@ def _lacking(where: Path, k: int, found: list[dict], shared: list[str]) -> str:
 def _again(found: dict, k: int, shared: list[str]) -> str:
     """The command that writes a damaged part's files again: from its chunks, if it has them (nothing is trained
     again), else the part run anew."""
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import chunk_store
 
-    if (found["folder"] / sweep.CHUNKS / sweep.SETTINGS).is_file():
+    if (found["folder"] / chunk_store.CHUNKS / chunk_store.SETTINGS).is_file():
         return "write it again with: " + _command(_part_overrides(found, k, shared), "sweep.resume", found["folder"])
     return "run it again with: " + _command(shared, "sweep.part", k)
 
@@ -528,7 +528,7 @@ USAGE = (
 
 def main_merge(args: list[str]) -> None:
     """``--merge [--partial] FOLDER ...``: the split sweeps below the folders, merged into FOLDER/merged/<n>."""
-    from xorjax.experiments import sweep
+    from xorjax.experiments.sweep import report
 
     partial = "--partial" in args
     folders = [Path(a) for a in args if a != "--partial"]
@@ -547,7 +547,7 @@ def main_merge(args: list[str]) -> None:
         print(f"xorjax: {names}: no part of a split sweep (sweep.parts=N) is below it", file=sys.stderr)
     for out in merged:
         atlas = json.loads((out / "atlas.json").read_text())
-        print("\n".join([f"{out}:", *sweep.scope(atlas), sweep.outcome_table(atlas["configs"])]))
+        print("\n".join([f"{out}:", *report.scope(atlas), report.outcome_table(atlas["configs"])]))
     if not merged or (problems and not partial):
         sys.exit(2)
 

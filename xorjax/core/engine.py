@@ -93,7 +93,7 @@ def compile_chunk(init: Callable, hidden, spec: descent.Spec, devices: tuple):
 
 class ChunkStore(Protocol):
     """Where finished chunks are kept, so that a killed sweep resumes without recomputing them (the engine
-    itself does no I/O; ``experiments/sweep.py`` keeps them as files in the run folder)."""
+    itself does no I/O; ``experiments/sweep/chunk_store.py`` keeps them as files in the run folder)."""
 
     def finished(self) -> dict[int, int]: ...  # {lo: hi} of every chunk [lo, hi) already done
     def load(self, lo: int, hi: int) -> dict: ...  # a chunk's arrays, as given to ``save``

@@ -3,7 +3,7 @@ add up to those of the whole sweep exactly (``merge``): outcome counts, the coun
 are read from, each family's count; a family's first start, with its weights, is the earliest of the parts'.
 
 Pure, as the rest of ``core``: what a part keeps for the merge is a dict of arrays (``to_arrays``, read back by
-``from_arrays``); which files hold it is ``experiments/sweep.py``'s business.
+``from_arrays``); which files hold it is ``experiments/sweep/part_files.py``'s business.
 """
 
 import numpy as np

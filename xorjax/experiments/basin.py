@@ -19,7 +19,8 @@ from xorjax import config
 from xorjax.config import Config
 from xorjax.core import descent, engine, model, tally
 from xorjax.errors import XorjaxError
-from xorjax.experiments import sweep, train
+from xorjax.experiments import train
+from xorjax.experiments.sweep import plan, report
 from xorjax.output import io, progress, tables
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def run(cfg: Config, out: Path) -> dict:
     ys = np.linspace(by - b.span, by + b.span, b.size, dtype=dtype)
     gy, gx = np.meshgrid(ys, xs, indexing="ij")  # row = y, column = x
     n = b.size * b.size
-    log.info(sweep.describe(cfg))
+    log.info(plan.describe(cfg))
     log.info(
         f"basin: {b.x} x {b.y}, {b.size} x {b.size} = {n} starts around "
         f"{'init.path' if cfg.init.name == 'file' else f'seed {cfg.seed}'} ({b.x}={bx:.3f}, {b.y}={by:.3f}, "
@@ -119,7 +120,7 @@ def run(cfg: Config, out: Path) -> dict:
         "size": b.size,
         "lr": cfg.optimizer.lr,
         "precision": cfg.precision,
-        "settings": sweep.describe(cfg),
+        "settings": plan.describe(cfg),
         **stats,
         "classes": classes,
         "timing": {
@@ -146,9 +147,9 @@ def run(cfg: Config, out: Path) -> dict:
         f"{n} starts x {cfg.steps} steps in {seconds:.1f} s; solved {stats['success_rate']:.1%}; outcomes "
         + ", ".join(f"{k} {v}" for k, v in stats["outcomes"].items() if v)
     )
-    for c in classes[: sweep.CLASSES_SHOWN]:
+    for c in classes[: report.CLASSES_SHOWN]:
         log.info(f"  {c['count']:7d}  {c['share']:6.1%}  {c['class']}")
-    cut = tables.more(min(len(classes), sweep.CLASSES_SHOWN), len(classes), "classes", "basin.json (key classes)")
+    cut = tables.more(min(len(classes), report.CLASSES_SHOWN), len(classes), "classes", "basin.json (key classes)")
     if cut:
         log.info(cut)
     if cfg.logger.plots:

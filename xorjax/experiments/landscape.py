@@ -25,6 +25,7 @@ from xorjax import config
 from xorjax.config import Config
 from xorjax.core import curvature, descent, engine
 from xorjax.experiments import sweep
+from xorjax.experiments.sweep import plan
 from xorjax.output import io, progress, tables
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def starts_of(cfg: Config) -> tuple[dict, np.ndarray]:
     """Every start's inputs ({seed, scale}) and learning rate: the seeds of ``landscape.seeds`` or the sweep's,
     for every learning rate x init scale (start i is the run ``seed=<its seed>`` with that lr and scale)."""
     seeds = cfg.landscape.seeds or range(cfg.seed, cfg.seed + cfg.sweep.seeds)
-    cells = engine.Grid(0, 1, cfg.sweep.lrs or [cfg.optimizer.lr], cfg.sweep.init_scales or [sweep.init_scale(cfg)])
+    cells = engine.Grid(0, 1, cfg.sweep.lrs or [cfg.optimizer.lr], cfg.sweep.init_scales or [plan.init_scale(cfg)])
     seeds = np.asarray(list(seeds), np.int64)
     inputs = {"seed": np.tile(seeds, len(cells.cells)), "scale": np.repeat(cells.scales, len(seeds))}
     return inputs, np.repeat(cells.lrs, len(seeds))
@@ -80,7 +81,7 @@ def escaped(starts: engine.Starts) -> tuple[np.ndarray, np.ndarray]:
 def run(cfg: Config, out: Path) -> dict:
     t0 = time.perf_counter()
     inputs, lrs = starts_of(cfg)
-    log.info(sweep.describe(cfg))
+    log.info(plan.describe(cfg))
     log.info(f"training {len(lrs)} starts, keeping where each ended")
     trained = train(cfg, inputs, lrs, cfg.steps, "training", finals=True)
     chosen = np.arange(len(lrs)) if cfg.landscape.seeds else np.flatnonzero(trained.status != SOLVED)
@@ -145,7 +146,7 @@ def examine(cfg: Config, inputs: dict, lrs: np.ndarray, trained: engine.Starts, 
 def settings(cfg: Config, trained: engine.Starts, chosen: np.ndarray) -> dict:
     tol = tolerances(cfg)
     return {
-        "describe": sweep.describe(cfg),
+        "describe": plan.describe(cfg),
         "precision": cfg.precision,
         "hidden": list(cfg.model.hidden),
         "steps": cfg.steps,
@@ -161,7 +162,7 @@ def settings(cfg: Config, trained: engine.Starts, chosen: np.ndarray) -> dict:
             "growth": tol.growth,
             "round_off": curvature.round_off(cfg.precision),
         },
-        "replay": sweep.replay(cfg, cfg.optimizer.lr, sweep.init_scale(cfg)),
+        "replay": plan.replay(cfg, cfg.optimizer.lr, plan.init_scale(cfg)),
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from xorjax.config import Config
 from xorjax.errors import XorjaxError
 from xorjax.experiments import sweep
+from xorjax.experiments.sweep import report
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def run(cfg: Config, out: Path) -> dict:
             # accuracy 1.0, which a start reaches first
             log.info(
                 f"median epochs until the sum of squared errors fell below {cfg.sweep.stop_sse:g} (the goal): "
-                f"{epochs:.0f}; median first epoch with accuracy 1.0 (the table's '{sweep.MEDIAN_STEPS}'): "
+                f"{epochs:.0f}; median first epoch with accuracy 1.0 (the table's '{report.MEDIAN_STEPS}'): "
                 f"{c['median_steps']:.0f}"
             )
     return atlas
