@@ -2,7 +2,6 @@
 
 import json
 import re
-import time
 
 import numpy as np
 import pytest
@@ -61,15 +60,12 @@ def test_the_single_layer_section_says_it_found_no_line_not_a_line(tmp_path):
 
 @pytest.mark.slow
 def test_the_whole_lecture_in_one_command(run_xorjax, tmp_path):
-    t = time.perf_counter()
-    r = run_xorjax("experiment=lecture")
-    seconds = time.perf_counter() - t
+    r = run_xorjax("experiment=lecture")  # its time is a benchmark's: python benchmarks/bench_run.py --lecture
     assert r.returncode == 0, r.stderr
     (out,) = run_dirs(tmp_path, "lecture.json")
     summary = json.loads((out / "lecture.json").read_text())
     assert summary["failed"] == []
     assert list(summary["sections"]) == [folder for folder, _, _ in lecture.SECTIONS]
-    assert seconds < 90  # the issue asks for under a minute on an idle machine; tests share the cores
     s = {k: v["numbers"] for k, v in summary["sections"].items()}
     assert s["1_handcrafted"]["predictions"] == pytest.approx([0.0112, 0.9949, 0.9949, 0.0244], abs=1e-4)
     assert (s["1_handcrafted"]["hidden_gates"], s["1_handcrafted"]["output_gate"]) == (["AND", "NOR"], "NOR")
