@@ -9,7 +9,7 @@ Prints (medians over repeats, this machine, the load average at the start and at
   2. where the default run's time goes (warm cache): the same command in a child process that times each
      phase (importing, reading the command line, Hydra composing, checking the settings, the initial weights,
      training, the pictures' inputs, TensorBoard, waiting for the pictures), with the painter's own choice of
-     picture helpers and with 1 and 2 of them;
+     picture processes and with 1 (the painter's helper alone) and 2 (the helper and a fork of it);
   3. the 10,001-step training after compilation, in-process, beside a plain Python loop over a jitted step
      (what most beginners write), and the ratio between the two;
   4. with ``--lecture``: the whole lecture, ``experiment=lecture``, a whole process with a cold compilation cache
@@ -46,7 +46,7 @@ PHASES = [
     ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),
     ("xorjax.output.plots.network", "run_jobs", "the pictures' inputs (decision surface grid ...)"),
     ("xorjax.experiments.train", "write_events", "TensorBoard events"),
-    ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn in a helper)"),
+    ("xorjax.output.plots.painter", "Painter.draw", "waiting for the pictures (drawn by the painter)"),
     ("xorjax.experiments.train", "train_and_report", "the run, all of it"),
 ]
 
@@ -68,7 +68,7 @@ def whole_process(repeats: int, cache_dir: str, fresh: bool, args=()) -> float:
 
 def phases(repeats: int, cache_dir: str, helpers: int | None = None) -> dict:
     """Medians over ``repeats`` children of each phase's seconds (see ``PHASES``); ``helpers``: that many
-    picture helpers instead of ``plots.painter.start``'s choice."""
+    processes drawing the pictures instead of ``plots.painter.start``'s choice."""
     runs = []
     with tempfile.TemporaryDirectory() as cwd:
         for _ in range(repeats):
@@ -170,7 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)  # the child of ``phases``
-    parser.add_argument("--helpers", type=int, help=argparse.SUPPRESS)  # the child's picture helpers
+    parser.add_argument("--helpers", type=int, help=argparse.SUPPRESS)  # the child's processes drawing pictures
     parser.add_argument("--lecture", action="store_true", help="also time experiment=lecture, cold and warm cache")
     anchor.add_option(parser)
     args = parser.parse_args()
@@ -196,7 +196,7 @@ def main() -> None:
             )
         print(
             "\nwhere the default run's time goes (warm cache, medians; nested phases are also in their parent), "
-            "with the painter's own choice of picture helpers (plots.painter.start) and with 1 and 2 of them:"
+            "with the painter's own choice of processes drawing the pictures (plots.painter.start) and with 1 and 2:"
         )
         columns = [phases(args.repeats, cache, helpers) for helpers in (None, 1, 2)]
         print(f"  {'':72s} {'choice':>7s} {'1':>7s} {'2':>7s}")

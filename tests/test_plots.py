@@ -119,8 +119,8 @@ def test_a_picture_that_fails_is_a_note_not_a_crash(tmp_path, monkeypatch):
 def test_the_painter_draws_in_a_helper_process_what_this_process_would(tmp_path, trained):
     final, t, steps = trained
     jobs, _ = pictures.run_jobs(final, "sigmoid", steps, t.loss, t.accuracy, t.weights)
-    with painter.start(workers=2) as p:
-        assert len(p.procs) == 2
+    with painter.start(workers=2) as p:  # the helper and a fork of it
+        assert p.proc is not None and p.workers == 2
         files, notes = pictures.draw(tmp_path, jobs, prefix="helper_", painter=p)
     assert notes == [] and [f.name for f in files] == [f"helper_{n}.png" for n in jobs]
     pictures.draw(tmp_path, jobs, prefix="here_")
@@ -132,7 +132,7 @@ def test_the_painter_draws_in_a_helper_process_what_this_process_would(tmp_path,
 def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
     jobs, _ = pictures.run_jobs(LECTURE)
     with painter.start(workers=1) as p:
-        p.procs[0].kill()
+        p.proc.kill()
         files, notes = pictures.draw(tmp_path, jobs, painter=p)
     assert notes == [] and [f.name for f in files] == ["decision_surface.png", "hidden_space.png"]
 

@@ -2,13 +2,15 @@
 
 matplotlib costs a run about a second (half a second to import, 0.1-0.3 s a picture), all of it Python
 holding the GIL, so a thread cannot hide it. A painter started when a run begins imports matplotlib in its
-helpers while JAX compiles and trains; the pictures are then drawn side by side on the other cores, and
-the run waits only for the slowest. A helper that cannot start or fails leaves its pictures to be drawn in
-this process instead: pictures may cost time, never the run's results.
+helper while JAX compiles and trains. When the pictures' inputs come, the helper forks, so that the pictures
+are drawn side by side in processes that all have matplotlib loaded already (a second helper started with
+the first would import it again, beside the run's own compiling); the run waits only for the slowest. A helper
+that cannot start or fails leaves its pictures to be drawn in this process instead: pictures may cost time,
+never the run's results.
 
 A picture that cannot be written (``WriteError``: a full disk) is sent back by the helper and raised here, so the
-run ends with its one line. A run that ends early, for whatever reason, kills the helpers still drawing: nothing
-waits on them (a thread waiting up to ``communicate``'s timeout would keep the process from exiting).
+run ends with its one line. A run that ends early, for whatever reason, kills the helper and its forks still
+drawing: nothing waits on them (a thread waiting up to ``communicate``'s timeout would keep the process from exiting).
 
     with painter.start() as p:
         ...train...
@@ -17,87 +19,76 @@ waits on them (a thread waiting up to ``communicate``'s timeout would keep the p
 
 import os
 import pickle
+import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from xorjax.errors import XorjaxError
 
 
 class Painter:
+    """Pictures drawn by ``workers`` processes: a helper started now, which forks into the others when the
+    pictures come (0: this process draws them)."""
+
     def __init__(self, workers: int):
-        env = dict(os.environ, MPLBACKEND="Agg")
-        # The helpers must import this very xorjax, installed or not.
+        self.workers, self.proc, self.drawing, self.stopped = workers, None, None, False
+        if workers < 1:
+            return
+        # The helper's numpy needs no threads of its own (none of its forks' either: a fork copies one thread).
+        env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        # The helper must import this very xorjax, installed or not.
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.procs, self.drawing, self.stopped = [], [], False
-        for _ in range(workers):
-            try:
-                # A session of their own: Ctrl-C stops the run, which closes their input, and they quit quietly.
-                self.procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "xorjax.output.plots.painter"],
-                        env=env,
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        start_new_session=True,
-                    )
-                )
-            except (OSError, ValueError):  # no interpreter to start: draw here
-                break
+        try:
+            # A session of its own: Ctrl-C stops the run, which closes the helper's input, and it quits quietly;
+            # and the helper's forks are its process group, which ``close`` kills as one.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "xorjax.output.plots.painter"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except (OSError, ValueError):  # no interpreter to start: draw here
+            pass
 
     def draw(self, tasks: list) -> list:
-        """``[(function name in plots.training, kwargs), ...]`` -> ``[(path, None) or (None, why), ...]``."""
+        """``[(function name in plots.network, kwargs), ...]`` -> ``[(path, None) or (None, why), ...]``."""
         from xorjax.output.plots import network
 
         if self.stopped:  # the run has ended: nothing is drawn for it any more
             return [(None, "the run ended first")] * len(tasks)
-        if not self.procs:
-            return [network.call(fn, kw) for fn, kw in tasks]
-        procs, self.procs = self.procs, []
-        self.drawing = procs
-        n = len(procs)
-        shares = [tasks[i::n] for i in range(n)]
-        with ThreadPoolExecutor(n) as pool:
-            done = list(pool.map(self._ask, procs, shares))
-        results = [None] * len(tasks)
-        for i, share_results in enumerate(done):
-            results[i::n] = share_results
-        return results
-
-    def _ask(self, proc, tasks):
-        from xorjax.output.plots import network
-
-        try:
-            out, _ = proc.communicate(pickle.dumps(tasks), timeout=600)
-            results = pickle.loads(out) if proc.returncode == 0 else None
-        except Exception:
-            proc.kill()
-            proc.wait()
-            results = None
+        proc, self.proc = self.proc, None
+        results = None
+        if proc is not None:
+            self.drawing = proc
+            try:
+                out, _ = proc.communicate(pickle.dumps((tasks, self.workers)), timeout=600)
+                results = pickle.loads(out) if proc.returncode == 0 else None
+            except Exception:
+                _kill(proc)
         if isinstance(results, XorjaxError):
             raise results
         if results is not None:
             return results
-        if self.stopped:  # the run has ended: nothing is drawn for it any more
+        if self.stopped:
             return [(None, "the run ended first")] * len(tasks)
         return [network.call(fn, kw) for fn, kw in tasks]
 
     def close(self, ended: bool = False) -> None:
-        """Helpers that got no work see their input end and quit; with ``ended`` (the run raised), those still
-        drawing are killed too."""
+        """A helper that got no work sees its input end and quits; with ``ended`` (the run raised), one still
+        drawing is killed, with its forks."""
         if ended:
             self.stopped = True
-            for proc in self.drawing:
-                proc.kill()
-        for proc in self.procs:
+            if self.drawing is not None:
+                _kill(self.drawing)
+        if self.proc is not None:
             try:
-                proc.communicate(b"", timeout=30)
+                self.proc.communicate(b"", timeout=30)
             except Exception:
-                proc.kill()
-                proc.wait()
-        self.procs = []
+                _kill(self.proc)
+        self.proc = None
 
     def __enter__(self):
         return self
@@ -106,12 +97,78 @@ class Painter:
         self.close(ended=kind is not None)
 
 
+def _kill(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the helper leads its own process group: its forks go with it
+    except OSError:  # gone already
+        pass
+    proc.wait()
+
+
+def cores() -> int:
+    """The cores this process may run on (a SLURM job's share, where the OS says so)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def start(workers: int | None = None) -> Painter:
-    """Starts ``workers`` helpers; by default one per core beyond the run's own, at most 2 (none on one core:
+    """A painter drawing in ``workers`` processes beside this one; by default one per core (none on one core:
     a helper there would only add its own start-up to the run)."""
     if workers is None:
-        workers = max(0, min(2, (os.cpu_count() or 1) - 1))
+        workers = cores() if cores() > 1 else 0
     return Painter(workers)
+
+
+def _draw(tasks: list, workers: int) -> list:
+    """``tasks`` drawn by this process and up to ``workers - 1`` forks of it, a share each; a fork that fails
+    leaves its share to this process. A ``WriteError`` is raised once all are done."""
+    from xorjax.output.plots import network
+
+    n = max(1, min(workers, len(tasks)))
+    shares = [list(range(i, len(tasks), n)) for i in range(n)]
+    forks = []
+    for share in shares[1:]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a fork: draws its share, sends the results, leaves without the parent's teardown
+            os.close(read)
+            try:
+                results = [network.call(*tasks[i]) for i in share]
+            except XorjaxError as e:
+                results = e
+            with os.fdopen(write, "wb") as f:
+                pickle.dump(results, f)
+            os._exit(0)
+        os.close(write)
+        forks.append((pid, read, share))
+    results, failed = [None] * len(tasks), None
+    try:
+        for i in shares[0]:
+            results[i] = network.call(*tasks[i])
+    except XorjaxError as e:
+        failed = e
+    for pid, read, share in forks:
+        with os.fdopen(read, "rb") as f:
+            try:
+                done = pickle.load(f)
+            except Exception:  # the fork died
+                done = None
+        os.waitpid(pid, 0)
+        if done is None and not failed:
+            try:
+                done = [network.call(*tasks[i]) for i in share]
+            except XorjaxError as e:
+                done = e
+        if isinstance(done, XorjaxError):
+            failed = failed or done
+        elif done is not None:
+            for i, result in zip(share, done):
+                results[i] = result
+    if failed:
+        raise failed
+    return results
 
 
 def _helper() -> None:
@@ -120,18 +177,18 @@ def _helper() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from xorjax.output.plots import figure, network
+    from xorjax.output.plots import figure
 
     # Load the fonts and the renderer while the run is still training.
     with figure(figsize=(1, 1)) as (fig, ax):
         ax.set_title("warm up")
         fig.savefig(io.BytesIO(), format="png")
     try:
-        tasks = pickle.load(sys.stdin.buffer)
+        tasks, workers = pickle.load(sys.stdin.buffer)
     except EOFError:  # the run needed no pictures, or it ended early
         return
     try:
-        results = [network.call(fn, kw) for fn, kw in tasks]
+        results = _draw(tasks, workers)
     except XorjaxError as e:  # a picture that cannot be written: the run ends with its line
         results = e
     try:
@@ -143,3 +200,5 @@ def _helper() -> None:
 
 if __name__ == "__main__":
     _helper()
+    # The run waits for this process to end: leave without the interpreter's teardown (matplotlib's modules).
+    os._exit(0)
