@@ -4,8 +4,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
+import prestarted
 import pytest
 
 
@@ -15,15 +15,7 @@ def xorjax_command(folder, *args, cache, timeout=600, umask=-1):
     umask ``umask``; returns the CompletedProcess."""
     env = dict(os.environ, JAX_PLATFORMS="cpu", XORJAX_CACHE_DIR=str(cache))
     env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "xorjax.run", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        umask=umask,
-    )
+    return prestarted.run(args, folder, env, timeout, umask)  # a fork of a Python with xorjax imported
 
 
 def session_folder(tmp_path_factory):

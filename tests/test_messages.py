@@ -144,11 +144,12 @@ def test_two_outputs_with_different_predictions_never_print_alike():
 
 
 def test_costs_are_printed_with_six_significant_digits(tmp_path, caplog):
-    text = train_run(tmp_path, caplog, steps=2001)
+    # steps and log_every of the first test: its compiled program; a history of 5 rows (0, 500, ..., 2000)
+    text = train_run(tmp_path, caplog, steps=2001, log_every=500)
     final = re.search(r"^accuracy \S+  cost (\S+)  status", text, flags=re.M).group(1)
     assert len(re.sub(r"[^0-9]", "", final).lstrip("0")) <= 6
     history = [l.split()[1] for l in text.splitlines() if re.match(r"^ *\d+ +\S+ +\d\.\d{4}$", l)]
-    assert len(history) == 3 and all(len(re.sub(r"[^0-9]", "", c).lstrip("0")) <= 6 for c in history)
+    assert len(history) == 5 and all(len(re.sub(r"[^0-9]", "", c).lstrip("0")) <= 6 for c in history)
 
 
 def test_weights_line_up_in_columns_across_arrays():
