@@ -201,6 +201,7 @@ def late_record(records: int) -> int:
     return round(LATE * (records - 1))
 
 
+@jax.jit  # one program: a single run calls it outside any jit, where each of its operations would be one to load
 def status(trained: Trained, Y=None) -> jax.Array:
     """Index into STATUSES for every start (the rules above); ``Y`` defaults to XOR's targets."""
     Y = jnp.asarray(data.Y if Y is None else Y)
@@ -317,6 +318,9 @@ Trained."""
 
 
 def train_one(params, lr: float, X, Y, spec: Spec):
-    """One network: a sweep of a single start, so it follows the very same code (and numbers) as a sweep."""
-    final, trained = train_starts({k: v[..., None] for k, v in params.items()}, [lr], X, Y, spec)
+    """One network: a sweep of a single start, so it follows the very same code (and numbers) as a sweep. Returns
+    host (NumPy) arrays: the start axis is added and taken away on the host, where on the device each of those
+    operations would be a program of its own to load and run (17 for a 2-2-1 run, a fifth of a second)."""
+    final, trained = train_starts({k: np.asarray(v)[..., None] for k, v in params.items()}, [lr], X, Y, spec)
+    final, trained = jax.device_get((final, trained))
     return {k: v[..., 0] for k, v in final.items()}, jax.tree.map(lambda a: a[..., 0], trained)

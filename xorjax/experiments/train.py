@@ -2,6 +2,7 @@
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -26,7 +27,10 @@ def check(cfg: Config) -> None:
 # ``descent.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
 # compiled in half the time, since init_starts maps the draws over a start axis (2.5 s against 4.4 s for a
 # 2-10-10-10-1 net on a busy 2-core machine).
-_init_one = jax.jit(model.init_params, static_argnames=("hidden", "init"))
+@partial(jax.jit, static_argnames=("hidden", "init"))
+def _init_one(seed, hidden, init, scale):
+    # The key is made inside: outside, it would be a compiled program of its own.
+    return model.init_params(jax.random.PRNGKey(seed), hidden, init, scale)
 
 
 def initial_params(cfg: Config) -> dict:
@@ -35,7 +39,7 @@ def initial_params(cfg: Config) -> dict:
         params = io.read_weights(cfg.init.path, cfg.model.hidden)
     else:
         scale = cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
-        params = _init_one(jax.random.PRNGKey(cfg.seed), tuple(cfg.model.hidden), cfg.init.name, float(scale))
+        params = _init_one(cfg.seed, tuple(cfg.model.hidden), cfg.init.name, float(scale))
     return descent.in_precision(params, cfg.precision)
 
 
@@ -63,7 +67,7 @@ def fit(cfg: Config, record_weights: bool = False):
     params = initial_params(cfg)
     spec = config.train_spec(cfg)._replace(record_weights=record_weights)
     final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
-    return params, jax.device_get(final), jax.device_get(trained)
+    return params, final, trained
 
 
 def run(cfg: Config, out: Path) -> dict:

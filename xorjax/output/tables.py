@@ -67,7 +67,7 @@ def truth_table(X, hidden: list, yhat, Y) -> str:
 
     A layer wider than ``MAX_UNITS`` shows its first units and a ``…`` column; a line under the table says
     what was left out."""
-    hidden = [np.asarray(h) for h in hidden]
+    hidden, yhat = [np.asarray(h) for h in hidden], np.asarray(yhat)
     name = (lambda l, j: f"h{l}_{j + 1}") if len(hidden) > 1 else (lambda l, j: f"y{j + 1}")
     shown = _shown([h.shape[1] for h in hidden])
     header = ["x1", "x2"]
