@@ -26,10 +26,9 @@ def check(cfg: Config) -> None:
 # One start's initial parameters, compiled for that one start: the same numbers as start i of a sweep's
 # ``descent.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
 # compiled in half the time, since init_starts maps the draws over a start axis (2.5 s against 4.4 s for a
-# 2-10-10-10-1 net on a busy 2-core machine).
+# 2-10-10-10-1 net on a busy 2-core machine). The key is made inside: outside, it would be a program of its own.
 @partial(jax.jit, static_argnames=("hidden", "init"))
 def _init_one(seed, hidden, init, scale):
-    # The key is made inside: outside, it would be a compiled program of its own.
     return model.init_params(jax.random.PRNGKey(seed), hidden, init, scale)
 
 

@@ -117,7 +117,8 @@ def start(workers: int | None = None) -> Painter:
     """A painter drawing in ``workers`` processes beside this one; by default one per core (none on one core:
     a helper there would only add its own start-up to the run)."""
     if workers is None:
-        workers = cores() if cores() > 1 else 0
+        n = cores()
+        workers = n if n > 1 else 0
     return Painter(workers)
 
 
@@ -132,15 +133,17 @@ def _draw(tasks: list, workers: int) -> list:
     for share in shares[1:]:
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # a fork: draws its share, sends the results, leaves without the parent's teardown
-            os.close(read)
+        if pid == 0:  # a fork: draws its share, sends the results, and leaves whatever happens (never returns)
             try:
-                results = [network.call(*tasks[i]) for i in share]
-            except XorjaxError as e:
-                results = e
-            with os.fdopen(write, "wb") as f:
-                pickle.dump(results, f)
-            os._exit(0)
+                os.close(read)
+                try:
+                    results = [network.call(*tasks[i]) for i in share]
+                except XorjaxError as e:
+                    results = e
+                with os.fdopen(write, "wb") as f:
+                    pickle.dump(results, f)
+            finally:
+                os._exit(0)  # without the parent's teardown; results it could not send are drawn by the parent
         os.close(write)
         forks.append((pid, read, share))
     results, failed = [None] * len(tasks), None
