@@ -51,6 +51,23 @@ def test_every_hydra_flag_works(run_xorjax, tmp_path, args, expected):
     assert not (tmp_path / "outputs").exists()
 
 
+def test_no_config_sets_hydra_mode_so_the_command_line_alone_decides_it():
+    # run.main skips Hydra's composing the config a first time only to read hydra.mode (Hydra.get_mode): that
+    # holds while no experiment's or launcher's config sets it, in the multirun mode get_mode composes in.
+    from hydra import initialize_config_dir
+    from hydra._internal.hydra import Hydra
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    choices = [f"experiment={name}" for name in run._options("experiment")]
+    choices += [f"hydra/launcher={name}" for name in ("joblib", "submitit_local", "slurm")]
+    with initialize_config_dir(config_dir=run.CONFIG_DIR, version_base="1.3"):
+        hydra = Hydra(task_name="xorjax", config_loader=GlobalHydra.instance().config_loader())
+        for choice in choices:
+            cfg = hydra.compose_config("config", [choice], run_mode=RunMode.MULTIRUN, validate_sweep_overrides=False)
+            assert cfg.hydra.mode is None and cfg.hydra.runtime.choices.experiment, choice
+
+
 def test_a_config_dir_of_ones_own_adds_options(run_xorjax, tmp_path):
     (tmp_path / "mine" / "optimizer").mkdir(parents=True)
     (tmp_path / "mine" / "optimizer" / "fast.yaml").write_text("name: momentum\nlr: 0.5\n")

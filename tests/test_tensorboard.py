@@ -2,6 +2,8 @@
 
 import csv
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -66,6 +68,22 @@ def test_write_run_keeps_scalars_histograms_and_hparams(tmp_path):
 
 
 @pytest.mark.floors
+def test_events_are_written_without_importing_boto3_and_read_back(tmp_path):
+    # tensorboardX imports boto3 whenever it is installed (s3:// folders, which xorjax never writes to): 0.2 s
+    # of a run. Kept out, in a process of its own, where neither was imported before.
+    pytest.importorskip("boto3")
+    code = (
+        "import sys, numpy as np\n"
+        "from xorjax.output import tensorboard\n"
+        f"tensorboard.write_run({str(tmp_path)!r}, [0, 10], np.float32([0.7, 0.1]), np.float32([0.5, 1.0]))\n"
+        "print('boto3' in sys.modules)\n"
+        "import boto3\n"  # still importable afterwards, for whoever needs it
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
+    assert [e.value for e in read(tmp_path).Scalars("cost")] == pytest.approx([0.7, 0.1])
+
+
 def test_a_diverged_step_writes_scalars_but_no_histogram(tmp_path):
     tensorboard.write_run(
         tmp_path,

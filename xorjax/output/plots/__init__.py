@@ -12,6 +12,9 @@ STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
+    # A title at the axes' top, as matplotlib puts it anyway where no ticks or labels sit above the axes (none
+    # here): left to itself, it measures every such label to place the title, ~5% of a picture's time.
+    "axes.titley": 1.0,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
