@@ -112,17 +112,28 @@ def test_a_deep_net_keeps_the_lectures_first_layer_and_one_xor_unit_after_it():
     assert computes_xor(e["reduced"])
 
 
-def test_the_numpy_forward_is_the_models():
-    rng = np.random.default_rng(0)
-    params = {k: rng.normal(size=(*s, 5)) for k, s in model.param_shapes((3, 4)).items()}
+@pytest.mark.parametrize("activation", list(model.ACTIVATIONS))
+def test_the_numpy_forward_is_the_models(activation):
     import jax
 
+    rng = np.random.default_rng(0)
+    params = {k: rng.normal(size=(*s, 5)) for k, s in model.param_shapes((3, 4)).items()}
+    # The activations on the host (Activation.host, NumPy) are the model's (fn, JAX) to a few ulps, from where
+    # they saturate to where they overflow (XLA flushes sigmoid's subnormals to 0, and rounds tanh to -1 sooner);
+    # NaN stays NaN.
+    z = np.concatenate([np.linspace(-800, 800, 4001), rng.normal(0, 3, 4000), [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    act = model.ACTIVATIONS[activation]
     with jax.enable_x64(True):
-        yhat, hidden = model.predict(params, data.X.astype(np.float64))
-        mine, z = mechanism.forward(params)
-        np.testing.assert_allclose(np.asarray(model.sigmoid(z)), np.asarray(yhat), rtol=1e-14)
+        yhat, hidden = model.predict(params, data.X.astype(np.float64), activation)
+        mine, logits = mechanism.forward(params, activation)
+        np.testing.assert_allclose(np.asarray(model.sigmoid(logits)), np.asarray(yhat), rtol=1e-14)
         for a, b in zip(mine, hidden):
-            np.testing.assert_allclose(a, np.asarray(b), rtol=1e-14)
+            np.testing.assert_allclose(a, np.asarray(b), rtol=1e-14, atol=1e-15)
+        expected = np.asarray(act.fn(z))
+    host = act.host(z)
+    assert host.dtype == np.float64
+    np.testing.assert_allclose(host, expected, rtol=1e-14, atol=1e-300, err_msg=activation)
+    assert np.mean(host == expected) > 0.5, activation  # mostly to the last bit
 
 
 @pytest.fixture(scope="module")

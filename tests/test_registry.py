@@ -22,7 +22,13 @@ NEW = "softsign"
 # softsign(z) = z / (1 + |z|): a tanh-like activation this project has never heard of. Its derivative
 # 1 / (1 + |z|)^2 from its output h is (1 - |h|)^2; softsign(-z) = -softsign(z), so the flip symmetry holds.
 SOFTSIGN = model.Activation(
-    jax.nn.soft_sign, lambda h: (1 - jnp.abs(h)) ** 2, (-1.0, 1.0), 0.0, 1 - 2 * model.SATURATION, True
+    jax.nn.soft_sign,
+    lambda z: z / (1 + np.abs(z)),
+    lambda h: (1 - jnp.abs(h)) ** 2,
+    (-1.0, 1.0),
+    0.0,
+    1 - 2 * model.SATURATION,
+    True,
 )
 
 

@@ -31,7 +31,6 @@ atlas's keys do; ``describe`` names one.
 from functools import lru_cache
 from typing import NamedTuple
 
-import jax
 import numpy as np
 
 from xorjax.core import atlas, data, model
@@ -55,13 +54,6 @@ def row_width(hidden) -> int:
     return len(hidden) + sum(hidden) + 1
 
 
-def _act(z, fn):
-    """An activation (a JAX function, ``model.ACTIVATIONS``) on host float64 arrays, in float64 on the host's CPU
-    whatever the caller's JAX settings (as ``atlas`` reads tables)."""
-    with jax.enable_x64(True), jax.default_device(atlas.host()):
-        return np.asarray(fn(z))
-
-
 def _dense(h, W, b):
     """z = b + sum_i h_i W_i for h (4, in, *T) and W (in, out, *T), summed in a fixed order."""
     z = b[None] + h[:, 0, None] * W[0]
@@ -72,9 +64,10 @@ def _dense(h, W, b):
 
 def forward(params: dict, activation: str = "sigmoid") -> tuple[list, np.ndarray]:
     """The four patterns through float64 nets (start axis last): each hidden layer's outputs (4, H_l, N) and the
-    output logits (4, N). The model's forward pass (``model.logits``) in NumPy, so that a candidate axis can ride
-    along at no compile cost; ``tests/test_mechanism.py`` checks the two agree."""
-    fn, L = model.ACTIVATIONS[activation].fn, len(params) // 2
+    output logits (4, N). The model's forward pass (``model.logits``) in NumPy, its activations too
+    (``Activation.host``): a candidate axis rides along at no compile cost, and nothing waits for the cores a
+    sweep's next chunk keeps busy. ``tests/test_mechanism.py`` checks the two agree."""
+    fn, L = model.ACTIVATIONS[activation].host, len(params) // 2
     n = params["b1"].shape[1:]
     h = np.broadcast_to(X.reshape(4, 2, *([1] * len(n))), (4, 2, *n))
     hidden = []
@@ -82,13 +75,13 @@ def forward(params: dict, activation: str = "sigmoid") -> tuple[list, np.ndarray
         z = _dense(h, params[f"W{l}"], params[f"b{l}"])
         if l == L:
             return hidden, z[:, 0]
-        h = _act(z, fn)
+        h = fn(z)
         hidden.append(h)
 
 
 def _computes_xor(z) -> np.ndarray:
     """yhat on the right side of 0.5 on every pattern (axis 0)."""
-    yhat = _act(z, model.OUTPUT.fn)
+    yhat = model.OUTPUT.host(z)
     right = (yhat > model.OUTPUT.middle) == (SIGNS.reshape(4, *([1] * (z.ndim - 1))) > 0)
     return right.all(axis=0)
 
@@ -117,14 +110,14 @@ def _candidates(params: dict, l: int, hidden: list, activation: str) -> tuple[np
     """For each unit j of hidden layer l and each start, the logit margin and the XOR check of the net with j
     removed: (H_l, N) each. A removal changes layer l+1's input by (mean_j - h_j) W_{l+1}[j]; the layers after
     it are run again with the units as a candidate axis."""
-    fn, L = model.ACTIVATIONS[activation].fn, len(params) // 2
+    fn, L = model.ACTIVATIONS[activation].host, len(params) // 2
     h = hidden[l - 1]  # (4, H, N)
     W = params[f"W{l + 1}"]  # (H, H', N)
     znext = _dense(h, W, params[f"b{l + 1}"])  # (4, H', N)
     delta = h.mean(axis=0)[None] - h  # (4, H, N)
     z = znext[:, :, None, :] + delta[:, None, :, :] * np.moveaxis(W, 0, 1)[None]  # (4, H', C=H, N)
     for k in range(l + 2, L + 1):
-        z = _dense(_act(z, fn), params[f"W{k}"][:, :, None], params[f"b{k}"][:, None])
+        z = _dense(fn(z), params[f"W{k}"][:, :, None], params[f"b{k}"][:, None])
     z = z[:, 0]  # (4, C, N)
     return (SIGNS[:, None, None] * z).min(axis=0), _computes_xor(z)
 
@@ -168,7 +161,7 @@ def _output_codes(reduced: dict, kept_last: np.ndarray, activation: str) -> np.n
         starts = np.flatnonzero(k == units)
         w = W.T[starts][kept_last.T[starts]].reshape(len(starts), units)  # essential units in index order
         codes = levels[np.array(np.unravel_index(np.arange(2**units), (2,) * units)).T]  # (2^k, k), h1 first
-        yhat = _act(codes @ w.T + b[starts], model.OUTPUT.fn)  # (2^k, n)
+        yhat = model.OUTPUT.host(codes @ w.T + b[starts])  # (2^k, n)
         bits = 2 ** np.arange(2**units - 1, -1, -1, dtype=np.int64)
         out[starts] = bits @ (yhat > model.OUTPUT.middle).astype(np.int64)
     return out
@@ -190,21 +183,20 @@ def analyse(params: dict, activation: str = "sigmoid", where: np.ndarray | None 
     rows = np.full((N, row_width(hidden_sizes)), -1, np.int64)
     if not len(idx) or not hidden_sizes:
         return Analysis(kept, reduced, xor, rows, saturated)
-    with jax.enable_x64(True), jax.default_device(atlas.host()):
-        sub = {k: v[..., idx] for k, v in params.items()}
-        sub_kept = essential(sub, activation)
-        sub_reduced = remove(sub, sub_kept, activation)
-        hidden, z = forward(sub_reduced, activation)
-        ok = _computes_xor(z)
-        parts = [np.stack([kk.sum(axis=0) for kk in sub_kept], axis=1)]
-        sat = np.ones(len(idx), bool)
-        for h, kk in zip(hidden, sub_kept):
-            codes = np.where(kk, _codes(h, act.middle), -1)  # (H, n)
-            order = np.argsort(~kk, axis=0, kind="stable")  # the essential units first, in index order
-            parts.append(np.take_along_axis(codes, order, axis=0).T)
-            t = atlas.ternary(h, act.middle, act.margin)  # (4, H, n)
-            sat &= ((t != atlas.UNSAT).all(axis=0) | ~kk).all(axis=0)
-        parts.append(_output_codes(sub_reduced, sub_kept[-1], activation)[:, None])
+    sub = {k: v[..., idx] for k, v in params.items()}
+    sub_kept = essential(sub, activation)
+    sub_reduced = remove(sub, sub_kept, activation)
+    hidden, z = forward(sub_reduced, activation)
+    ok = _computes_xor(z)
+    parts = [np.stack([kk.sum(axis=0) for kk in sub_kept], axis=1)]
+    sat = np.ones(len(idx), bool)
+    for h, kk in zip(hidden, sub_kept):
+        codes = np.where(kk, _codes(h, act.middle), -1)  # (H, n)
+        order = np.argsort(~kk, axis=0, kind="stable")  # the essential units first, in index order
+        parts.append(np.take_along_axis(codes, order, axis=0).T)
+        t = atlas.ternary(h, act.middle, act.margin)  # (4, H, n)
+        sat &= ((t != atlas.UNSAT).all(axis=0) | ~kk).all(axis=0)
+    parts.append(_output_codes(sub_reduced, sub_kept[-1], activation)[:, None])
     sub_rows = np.concatenate(parts, axis=1)
     flips = act.flips
     uniq, inverse = np.unique(sub_rows[ok], axis=0, return_inverse=True)
@@ -286,10 +278,9 @@ def explain(params: dict, activation: str = "sigmoid", kept=None) -> dict:
         kept = np.split(np.asarray(kept, bool).reshape(-1), np.cumsum(hidden)[:-1]) if len(hidden) else []
         row = None
     masks = [np.asarray(k, bool)[:, None] for k in kept]
-    with jax.enable_x64(True), jax.default_device(atlas.host()):
-        reduced = remove(net, masks, activation)
-        values, z = forward(reduced, activation)
-        xor = bool(_computes_xor(z)[0])
+    reduced = remove(net, masks, activation)
+    values, z = forward(reduced, activation)
+    xor = bool(_computes_xor(z)[0])
     middle = model.ACTIVATIONS[activation].middle
     tables = [[_bits(c, 4) for c in _codes(h, middle)[m[:, 0], 0]] for h, m in zip(values, masks)]
     if row is None and xor:

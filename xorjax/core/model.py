@@ -16,10 +16,16 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def sigmoid(z):
     return jax.nn.sigmoid(z)
+
+
+def _sigmoid_host(z):
+    with np.errstate(over="ignore"):  # exp(-z) is inf below z = -709, where 1 / (1 + inf) = 0 is right
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 # A hidden unit's truth table reads a value as 0 or 1 only when it is this close to the activation's low or
@@ -31,6 +37,10 @@ class Activation(NamedTuple):
     """Everything the project knows of a hidden activation: adding one is adding one record here."""
 
     fn: Callable  # the activation, in JAX
+    # The same in NumPy, for what is analysed on the host while a sweep trains its next chunk (``mechanism``): an
+    # eager JAX call there waits its turn on cores the training keeps busy, 1-2 ms each, thousands of them a chunk.
+    # It agrees with ``fn`` to the last bit or one ulp (tests/test_model.py).
+    host: Callable
     grad: Callable  # its derivative from its output h = fn(z), for the chain rule written out (backprop)
     levels: tuple  # (low, high): the values a binary hidden unit stands for (atlas)
     middle: float  # where a unit's truth table turns from 0 to 1
@@ -39,10 +49,12 @@ class Activation(NamedTuple):
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation(sigmoid, lambda h: h * (1 - h), (0.0, 1.0), 0.5, 0.5 - SATURATION, True),
-    "tanh": Activation(jnp.tanh, lambda h: 1 - h**2, (-1.0, 1.0), 0.0, 1 - 2 * SATURATION, True),
+    "sigmoid": Activation(sigmoid, _sigmoid_host, lambda h: h * (1 - h), (0.0, 1.0), 0.5, 0.5 - SATURATION, True),
+    "tanh": Activation(jnp.tanh, np.tanh, lambda h: 1 - h**2, (-1.0, 1.0), 0.0, 1 - 2 * SATURATION, True),
     # relu has no upper saturation and no flip symmetry; its derivative is 0 at z = 0, as jax.nn.relu's.
-    "relu": Activation(jax.nn.relu, lambda h: (h > 0).astype(h.dtype), (0.0, 1.0), 0.0, 0.0, False),
+    "relu": Activation(
+        jax.nn.relu, lambda z: np.maximum(z, 0.0), lambda h: (h > 0).astype(h.dtype), (0.0, 1.0), 0.0, 0.0, False
+    ),
 }
 OUTPUT = ACTIVATIONS["sigmoid"]  # the output unit is always a sigmoid, whatever the hidden activation
 INITS = ("normal", "uniform", "file")
