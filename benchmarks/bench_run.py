@@ -40,7 +40,7 @@ RATIO_FLOORS = {"": 0.33}  # whole process, warm cache, against the TF1 lab-09-2
 # (module, function, phase): what the child times; a phase nested in another is also counted in it.
 PHASES = [
     ("xorjax.run", "check_overrides", "reading the command line"),
-    ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config (twice)"),
+    ("hydra._internal.hydra", "Hydra.compose_config", "Hydra composing the config"),
     ("xorjax.run", "prepare", "checking the settings (twice: before the folder, in the run)"),
     ("xorjax.experiments.train", "initial_params", "initial weights: trace, cache lookup, draw"),
     ("xorjax.core.descent", "train_one", "training: trace, cache lookup, 10,001 steps"),

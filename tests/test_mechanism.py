@@ -169,6 +169,22 @@ def test_every_solved_start_of_a_wide_sweep_reduces_to_a_net_that_computes_xor(w
     assert (kept >= 2).all() and (kept < 4).sum() > 0.8 * solved.sum()  # spare units are found
 
 
+def test_nets_explained_together_are_each_explained_alone(wide_starts):
+    # explain_many (a sweep's representatives at once) is explain, net by net: with the units found, or given
+    solved = np.flatnonzero(wide_starts.status == descent.STATUSES.index("solved"))[:30]
+    nets = [{k: v[..., i] for k, v in wide_starts.final.items()} for i in solved]
+    nets.append({k: -v for k, v in nets[0].items()})  # every weight negated: not XOR, no mechanism
+    alone = [mechanism.explain(n) for n in nets]
+    given = [np.concatenate([np.isin(np.arange(4), k) for k in e["kept"]]) for e in alone]
+    for together in (mechanism.explain_many(nets), mechanism.explain_many(nets, "sigmoid", given)):
+        assert len(together) == len(nets)
+        for a, b in zip(alone, together):
+            assert {k: v for k, v in a.items() if k != "reduced"} == {k: v for k, v in b.items() if k != "reduced"}
+            for k in a["reduced"]:
+                np.testing.assert_array_equal(a["reduced"][k], b["reduced"][k])
+    assert alone[-1]["mechanism"] is None and alone[0]["mechanism"] and mechanism.explain_many([]) == []
+
+
 def test_the_analysis_is_deterministic(wide_starts):
     a, b = mechanism.analyse(wide_starts.final), mechanism.analyse(wide_starts.final)
     for x, y in zip(a, b):

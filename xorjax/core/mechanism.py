@@ -269,32 +269,46 @@ def explain(params: dict, activation: str = "sigmoid", kept=None) -> dict:
     masks one after the other, or found by ``analyse``), the reduced net, whether it computes XOR, the essential
     units' tables per layer (in index order) and its mechanism's name and row (None where the reduced net is not
     XOR)."""
-    net = {k: np.asarray(v, np.float64)[..., None] for k, v in params.items()}
+    return explain_many([params], activation, None if kept is None else [kept])[0]
+
+
+def explain_many(nets: list, activation: str = "sigmoid", kept: list | None = None) -> list[dict]:
+    """``explain`` of nets of one shape, all at once (a sweep's representatives: one at a time, they took seconds);
+    ``kept``: each net's essential units as ``explain`` takes them, or None to find them."""
+    if not nets:
+        return []
+    net = {k: np.stack([np.asarray(n[k], np.float64) for n in nets], axis=-1) for k in nets[0]}
     hidden = model.hidden_of(net)
     if kept is None:
         a = analyse(net, activation)
-        kept, row = [k[:, 0] for k in a.kept], (tuple(a.rows[0].tolist()) if a.xor[0] else None)
+        masks, rows = a.kept, [tuple(r.tolist()) if x else None for r, x in zip(a.rows, a.xor)]
     else:
-        kept = np.split(np.asarray(kept, bool).reshape(-1), np.cumsum(hidden)[:-1]) if len(hidden) else []
-        row = None
-    masks = [np.asarray(k, bool)[:, None] for k in kept]
+        split = [np.split(np.asarray(k, bool).reshape(-1), np.cumsum(hidden)[:-1]) for k in kept]
+        masks = [np.stack([s[l] for s in split], axis=-1) for l in range(len(hidden))]
+        rows = [None] * len(nets)
     reduced = remove(net, masks, activation)
     values, z = forward(reduced, activation)
-    xor = bool(_computes_xor(z)[0])
-    middle = model.ACTIVATIONS[activation].middle
-    tables = [[_bits(c, 4) for c in _codes(h, middle)[m[:, 0], 0]] for h, m in zip(values, masks)]
-    if row is None and xor:
-        raw = [int(m.sum()) for m in masks]
-        for H, t in zip(hidden, tables):
-            raw += [_code(x) for x in t] + [-1] * (H - len(t))
-        out = _output_codes(reduced, masks[-1], activation)[0]
-        row = canonical(tuple(raw + [int(out)]), hidden, model.ACTIVATIONS[activation].flips)
-    return {
-        "kept": [np.flatnonzero(m[:, 0]).tolist() for m in masks],
-        "units": [int(m.sum()) for m in masks],
-        "layers": [gates(t) for t in tables],
-        "xor": xor,
-        "reduced": {k: v[..., 0] for k, v in reduced.items()},
-        "mechanism": None if row is None else describe(row, hidden),
-        "row": row,
-    }
+    xor = _computes_xor(z)
+    codes = [_codes(h, model.ACTIVATIONS[activation].middle) for h in values]  # per layer (H, N)
+    out = _output_codes(reduced, masks[-1], activation) if hidden else None
+    explained = []
+    for n in range(len(nets)):
+        tables = [[_bits(c, 4) for c in code[m[:, n], n]] for code, m in zip(codes, masks)]
+        row = rows[n]
+        if row is None and xor[n]:
+            raw = [int(m[:, n].sum()) for m in masks]
+            for H, t in zip(hidden, tables):
+                raw += [_code(x) for x in t] + [-1] * (H - len(t))
+            row = canonical(tuple(raw + [int(out[n])]), hidden, model.ACTIVATIONS[activation].flips)
+        explained.append(
+            {
+                "kept": [np.flatnonzero(m[:, n]).tolist() for m in masks],
+                "units": [int(m[:, n].sum()) for m in masks],
+                "layers": [gates(t) for t in tables],
+                "xor": bool(xor[n]),
+                "reduced": {k: v[..., n] for k, v in reduced.items()},
+                "mechanism": None if row is None else describe(row, hidden),
+                "row": row,
+            }
+        )
+    return explained

@@ -69,11 +69,10 @@ def mechanisms(cfg: Config, starts: engine.Grid, t: tally.Tally, g: int, out: Pa
     essential units' tables (``gates``, the first hidden layer's), their indices (``kept``) and its weights file
     (for the ``MAX_SOLUTION_FILES`` most frequent)."""
     entries = t.mechanism_list(cfg.model.hidden)
-    for k, m in enumerate(entries):
-        row = tuple(m.pop("row"))
+    chosen = [t.representatives[tuple(m.pop("row"))] for m in entries]
+    explained = mechanism.explain_many([w for _, _, w in chosen], cfg.model.activation, [k for _, k, _ in chosen])
+    for k, (m, (i, _, weights), rep) in enumerate(zip(entries, chosen, explained)):
         m.pop("first_start")
-        i, kept, weights = t.representatives[row]
-        rep = mechanism.explain(weights, cfg.model.activation, kept)
         m["gates"], m["seed"], m["kept"], m["weights"] = rep["layers"][0], starts.seed(i), rep["kept"], None
         if len(cfg.model.hidden) > 1:
             m["layers"] = rep["layers"]
