@@ -85,6 +85,12 @@ class _Server:
             text=True,
         )
 
+    def _answer(self) -> int:
+        line = self.proc.stdout.readline()
+        if not line:  # e.g. xorjax not importable outside the repository: an installation pointing elsewhere
+            raise RuntimeError("the Python that forks the runs (tests/prestarted.py) ended: its error is above")
+        return json.loads(line)
+
     def run(self, args, cwd, env, timeout) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory() as folder:
             out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
@@ -93,11 +99,11 @@ class _Server:
             request = dict(args=list(args), cwd=str(cwd), env=env, stdout=out, stderr=err)
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-            pid = json.loads(self.proc.stdout.readline())
+            pid = self._answer()
             ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
             if not ready:
                 os.kill(pid, signal.SIGKILL)
-            returncode = json.loads(self.proc.stdout.readline())
+            returncode = self._answer()
             with open(out) as o, open(err) as e:
                 stdout, stderr = o.read(), e.read()
         command = [sys.executable, "-m", "xorjax.run", *args]

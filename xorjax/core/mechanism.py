@@ -65,8 +65,8 @@ def _dense(h, W, b):
 def forward(params: dict, activation: str = "sigmoid") -> tuple[list, np.ndarray]:
     """The four patterns through float64 nets (start axis last): each hidden layer's outputs (4, H_l, N) and the
     output logits (4, N). The model's forward pass (``model.logits``) in NumPy, its activations too
-    (``Activation.host``): a candidate axis rides along at no compile cost, and nothing waits for the cores a
-    sweep's next chunk keeps busy. ``tests/test_mechanism.py`` checks the two agree."""
+    (``Activation.host``): a candidate axis rides along at no compile cost, and nothing waits behind the chunk a
+    sweep trains meanwhile. ``tests/test_mechanism.py`` checks the two agree."""
     fn, L = model.ACTIVATIONS[activation].host, len(params) // 2
     n = params["b1"].shape[1:]
     h = np.broadcast_to(X.reshape(4, 2, *([1] * len(n))), (4, 2, *n))

@@ -38,8 +38,8 @@ class Activation(NamedTuple):
 
     fn: Callable  # the activation, in JAX
     # The same in NumPy, for what is analysed on the host while a sweep trains its next chunk (``mechanism``): an
-    # eager JAX call there waits its turn on cores the training keeps busy, 1-2 ms each, thousands of them a chunk.
-    # It agrees with ``fn`` to the last bit or one ulp (tests/test_model.py).
+    # eager JAX call there is queued behind that chunk on its device, so the analysis waited for the chunk instead
+    # of overlapping it. It agrees with ``fn`` to a few ulps (tests/test_mechanism.py).
     host: Callable
     grad: Callable  # its derivative from its output h = fn(z), for the chain rule written out (backprop)
     levels: tuple  # (low, high): the values a binary hidden unit stands for (atlas)
