@@ -67,7 +67,6 @@ def test_write_run_keeps_scalars_histograms_and_hparams(tmp_path):
     assert "hparam/solved_at" not in ea.Tags()["scalars"]
 
 
-@pytest.mark.floors
 def test_events_are_written_without_importing_boto3_and_read_back(tmp_path):
     # tensorboardX imports boto3 whenever it is installed (s3:// folders, which xorjax never writes to): 0.2 s
     # of a run. Kept out, in a process of its own, where neither was imported before.
@@ -84,6 +83,7 @@ def test_events_are_written_without_importing_boto3_and_read_back(tmp_path):
     assert [e.value for e in read(tmp_path).Scalars("cost")] == pytest.approx([0.7, 0.1])
 
 
+@pytest.mark.floors
 def test_a_diverged_step_writes_scalars_but_no_histogram(tmp_path):
     tensorboard.write_run(
         tmp_path,
