@@ -37,8 +37,7 @@ class _EventFile:
     """An event file being made in memory: TFRecord framing (length, its CRC, the Event, its CRC) of each
     ``Event``, the first one naming the file's version, as tensorboardX's ``RecordWriter`` frames them."""
 
-    def __init__(self):
-        _import_tensorboardx()
+    def __init__(self):  # made by write_run, once tensorboardX is imported
         from tensorboardX.proto.event_pb2 import Event
 
         self.records, self.Event = [], Event
