@@ -122,11 +122,19 @@ def start(workers: int | None = None) -> Painter:
     return Painter(workers)
 
 
+def _drawn(tasks: list, share: list):
+    """The pictures ``tasks[i]`` for i in ``share``, or the ``WriteError`` that stopped them."""
+    from xorjax.output.plots import network
+
+    try:
+        return [network.call(*tasks[i]) for i in share]
+    except XorjaxError as e:
+        return e
+
+
 def _draw(tasks: list, workers: int) -> list:
     """``tasks`` drawn by this process and up to ``workers - 1`` forks of it, a share each; a fork that fails
     leaves its share to this process. A ``WriteError`` is raised once all are done."""
-    from xorjax.output.plots import network
-
     n = max(1, min(workers, len(tasks)))
     shares = [list(range(i, len(tasks), n)) for i in range(n)]
     forks = []
@@ -136,22 +144,15 @@ def _draw(tasks: list, workers: int) -> list:
         if pid == 0:  # a fork: draws its share, sends the results, and leaves whatever happens (never returns)
             try:
                 os.close(read)
-                try:
-                    results = [network.call(*tasks[i]) for i in share]
-                except XorjaxError as e:
-                    results = e
                 with os.fdopen(write, "wb") as f:
-                    pickle.dump(results, f)
+                    pickle.dump(_drawn(tasks, share), f)
             finally:
                 os._exit(0)  # without the parent's teardown; results it could not send are drawn by the parent
         os.close(write)
         forks.append((pid, read, share))
-    results, failed = [None] * len(tasks), None
-    try:
-        for i in shares[0]:
-            results[i] = network.call(*tasks[i])
-    except XorjaxError as e:
-        failed = e
+    own = _drawn(tasks, shares[0])
+    failed = own if isinstance(own, XorjaxError) else None
+    drawn = [(shares[0], own)]
     for pid, read, share in forks:
         with os.fdopen(read, "rb") as f:
             try:
@@ -160,17 +161,16 @@ def _draw(tasks: list, workers: int) -> list:
                 done = None
         os.waitpid(pid, 0)
         if done is None and not failed:
-            try:
-                done = [network.call(*tasks[i]) for i in share]
-            except XorjaxError as e:
-                done = e
+            done = _drawn(tasks, share)
         if isinstance(done, XorjaxError):
             failed = failed or done
-        elif done is not None:
-            for i, result in zip(share, done):
-                results[i] = result
+        drawn.append((share, done))
     if failed:
         raise failed
+    results = [None] * len(tasks)
+    for share, done in drawn:
+        for i, result in zip(share, done or []):
+            results[i] = result
     return results
 
 
