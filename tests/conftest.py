@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+import numpy as np
 import prestarted
 import pytest
 
@@ -190,6 +191,13 @@ def run_here(out, *overrides):
             return run.experiment(name).run(cfg, out)
     finally:
         painter.start = start
+
+
+def start(seed: int, hidden, init: str = "normal", scale: float = 1.0) -> dict:
+    """The initial parameters of the run ``seed=SEED`` (host arrays, no start axis)."""
+    from xorjax.core import descent
+
+    return {k: np.array(v)[..., 0] for k, v in descent.init_starts([seed], hidden, init, scale).items()}
 
 
 def job_dir(multirun, num: int):

@@ -1,9 +1,12 @@
 """The lecture's network: hand-set weights, the cost, its gradient (checked by finite differences)."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import start
 
 from xorjax.config import LECTURE_WEIGHTS
 from xorjax.core import data, descent, model
@@ -32,9 +35,10 @@ def test_handcrafted_weights_give_the_lectures_outputs():
 
 @pytest.mark.parametrize("hidden", [[], [2], [3], [10, 10, 10]])
 def test_param_shapes_follow_the_layer_sizes(hidden):
-    params = model.init_params(jax.random.PRNGKey(0), hidden)
+    params = start(0, hidden)
     sizes = [2, *hidden, 1]
-    assert list(params) == [n for l in range(1, len(sizes)) for n in (f"W{l}", f"b{l}")]
+    assert list(model.param_shapes(hidden)) == [n for l in range(1, len(sizes)) for n in (f"W{l}", f"b{l}")]
+    assert set(params) == set(model.param_shapes(hidden))
     for l in range(1, len(sizes)):
         assert params[f"W{l}"].shape == (sizes[l - 1], sizes[l])
         assert params[f"b{l}"].shape == (sizes[l],)
@@ -43,12 +47,51 @@ def test_param_shapes_follow_the_layer_sizes(hidden):
 
 
 def test_init_normal_and_uniform_scales():
-    W = model.init_params(jax.random.PRNGKey(1), [2000])["W1"]
+    W = start(1, [2000])["W1"]
     assert abs(float(W.std()) - 1.0) < 0.03
-    W = model.init_params(jax.random.PRNGKey(1), [2000], "normal", 0.5)["W1"]
+    W = start(1, [2000], "normal", 0.5)["W1"]
     assert abs(float(W.std()) - 0.5) < 0.015
-    U = model.init_params(jax.random.PRNGKey(1), [2000], "uniform", 1.0)["W1"]
+    U = start(1, [2000], "uniform", 1.0)["W1"]
     assert -1.0 <= float(U.min()) < -0.99 and 0.99 < float(U.max()) <= 1.0
+
+
+def jax_random_params(hidden, init, seed, scale):
+    """A start's parameters drawn by jax.random a parameter at a time, as its documentation says: one key each
+    from splitting the seed's key, then ``scale * normal`` or ``uniform(-scale, scale)``."""
+    shapes = model.param_shapes(hidden)
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(shapes))
+    if init == "normal":
+        return {
+            name: scale * jax.random.normal(k, shape, jnp.float32) for k, (name, shape) in zip(keys, shapes.items())
+        }
+    return {
+        name: jax.random.uniform(k, shape, jnp.float32, -scale, scale) for k, (name, shape) in zip(keys, shapes.items())
+    }
+
+
+@pytest.mark.parametrize("init, x64", [("normal", False), ("uniform", False), ("normal", True)])
+@pytest.mark.floors
+def test_the_initial_weights_are_jax_randoms_numbers_bit_for_bit(init, x64):
+    # Negative and 32-bit extreme seeds (a key is the seed's two 32-bit halves), scales that round (not powers of
+    # two), parameters of one number and of several (rounded apart: model.init_params), and 64-bit mode (float64
+    # runs), where seeds are 64-bit integers.
+    seeds = [0, 1, 252, -3, 2**31 - 1, -(2**31), 12345, *([2**40, -(2**33) - 5] if x64 else [])]
+    scales = np.resize(np.float32([1.0, 0.3, 2.5, 0.1, 1.7, 0.7, 3.3]), len(seeds))
+    hidden = (2, 1)  # W1 2x2, b1 2, W2 2x1, b2, W3 and b3 1
+    with jax.enable_x64(x64):
+        drawn = {k: np.asarray(v) for k, v in descent.init_starts(seeds, hidden, init, scales).items()}
+        # every start at once, as sweeps and runs drew them (a run's start is a sweep's: tests/test_wide.py) ...
+        expected = jax.jit(jax.vmap(partial(jax_random_params, hidden, init)))(jnp.asarray(seeds), scales)
+        assert {k: v.tobytes() for k, v in drawn.items()} == {
+            k: np.moveaxis(np.asarray(v), 0, -1).tobytes() for k, v in expected.items()
+        }
+        # ... and operation by operation, at scale 1: compiled, XLA rounds scale * sqrt(2) * z in an order of its
+        # own (model.init_params), which at scale 1 is every order
+        op_by_op = jax_random_params(hidden, init, seeds[0], 1.0)
+        assert scales[0] == 1.0
+        assert {k: v[..., 0].tobytes() for k, v in drawn.items()} == {
+            k: np.asarray(v).tobytes() for k, v in op_by_op.items()
+        }
 
 
 def numpy_cost(params, loss):
@@ -66,7 +109,7 @@ def numpy_cost(params, loss):
 @pytest.mark.parametrize("loss", ["bce", "mse"])
 @pytest.mark.floors
 def test_cost_matches_the_labs_formula(loss):
-    params = model.init_params(jax.random.PRNGKey(3), [2])
+    params = start(3, [2])
     p64 = {k: np.asarray(v, np.float64) for k, v in params.items()}
     np.testing.assert_allclose(float(model.cost(params, data.X, data.Y, loss=loss)), numpy_cost(p64, loss), rtol=1e-5)
 
@@ -83,7 +126,7 @@ def test_bce_stays_finite_where_the_naive_formula_gives_inf():
 @pytest.mark.floors
 def test_grad_equals_central_finite_differences_in_float64(activation, loss):
     with jax.enable_x64(True):
-        params = {k: jnp.asarray(v, jnp.float64) for k, v in model.init_params(jax.random.PRNGKey(7), [3]).items()}
+        params = {k: jnp.asarray(v, jnp.float64) for k, v in start(7, [3]).items()}
         X, Y = jnp.asarray(data.X, jnp.float64), jnp.asarray(data.Y, jnp.float64)
         f = jax.jit(lambda p: model.cost(p, X, Y, activation, loss))  # one program, not one per operation
         grads = jax.jit(jax.grad(f))(params)
@@ -102,8 +145,7 @@ def test_grad_equals_central_finite_differences_in_float64(activation, loss):
 @pytest.mark.parametrize("hidden, layouts", [([3, 2], ["units"] * 3), ([10, 40], ["sums", "matrix", "matrix"])])
 def test_layers_round_trip_with_a_start_axis(hidden, layouts):
     params = {
-        k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32)
-        for k, v in model.init_params(jax.random.PRNGKey(0), hidden).items()
+        k: np.random.default_rng(0).normal(size=(*v.shape, 5)).astype(np.float32) for k, v in start(0, hidden).items()
     }
     assert model.layouts(hidden) == layouts
     back = model.from_layers(model.to_layers(params))
@@ -143,10 +185,7 @@ def test_every_layout_computes_the_same_forward_pass_cost_and_gradients(hidden, 
 @pytest.mark.parametrize("hidden", [[3], [4, 6]])
 def test_every_layout_trains_along_the_same_trajectory(hidden, monkeypatch):
     with jax.enable_x64(True):
-        params = {
-            k: jnp.asarray(v, jnp.float64)[..., None]
-            for k, v in model.init_params(jax.random.PRNGKey(1), hidden).items()
-        }
+        params = {k: jnp.asarray(v, jnp.float64)[..., None] for k, v in start(1, hidden).items()}
         spec = descent.Spec(steps=500, log_every=100)
         lr = jnp.asarray([0.5], jnp.float64)
         runs = []

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from conftest import start
 
 from xorjax.core import data, descent, model
 
@@ -86,7 +87,7 @@ def test_scan_equals_a_python_loop_of_the_same_update(optimizer, batch):
 def test_history_keeps_every_log_every_step():
     assert descent.record_steps(10001, 1000) == list(range(0, 10001, 1000))
     assert descent.record_steps(5, 2) == [0, 2, 4]
-    params = model.init_params(jax.random.PRNGKey(0), [2])
+    params = start(0, [2])
     _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=25, log_every=10))
     _, every = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=25, log_every=1))
     np.testing.assert_array_equal(trained.loss, np.asarray(every.loss)[[0, 10, 20]])
@@ -109,7 +110,7 @@ def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
 
 @pytest.mark.parametrize("lr", [1000.0, 1e38])
 def test_a_huge_learning_rate_is_reported_as_diverged_not_raised(lr):
-    params = model.init_params(jax.random.PRNGKey(0), [2])
+    params = start(0, [2])
     # 25 steps, as the tests around: one compiled program for the three (a huge step diverges at once)
     _, trained = descent.train_one(params, lr, data.X, data.Y, descent.Spec(steps=25, log_every=10))
     assert descent.STATUSES[int(descent.status(trained))] == "diverged"
@@ -117,14 +118,14 @@ def test_a_huge_learning_rate_is_reported_as_diverged_not_raised(lr):
 
 
 def test_a_nan_anywhere_is_reported_as_diverged():
-    params = model.init_params(jax.random.PRNGKey(0), [2])
-    params["b2"] = params["b2"].at[0].set(np.nan)
+    params = start(0, [2])
+    params["b2"][0] = np.nan
     _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=25, log_every=10))
     assert not bool(trained.finite) and descent.STATUSES[int(descent.status(trained))] == "diverged"
 
 
 @pytest.mark.floors
 def test_logistic_regression_cannot_learn_xor():
-    params = model.init_params(jax.random.PRNGKey(0), [])
+    params = start(0, [])
     _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec())
     assert float(trained.final_accuracy) <= 0.75 and int(descent.status(trained)) != 0

@@ -5,7 +5,6 @@
 elementwise, start ``i`` follows the trajectory it would follow alone (exactly, but for adam: see there).
 """
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -254,30 +253,13 @@ def why_diverged(trained: Trained, final: dict, log_every: int) -> str:
     )
 
 
-@partial(jax.jit, static_argnames=("hidden", "init"))
-def _init_starts(seeds, hidden, init, scale):
-    def one(seed, s):
-        return model.init_params(jax.random.PRNGKey(seed), hidden, init, s)
-
-    if set(model.layouts(hidden)) == {"units"}:
-        params = jax.vmap(one)(seeds, scale)
-    else:
-        # Drawn one start after another: the same numbers as drawn side by side (tests/test_wide.py checks it),
-        # but XLA compiles the draws of one start, not their vmap: for 2-10-10-10-1, 1.9 s instead of 5.8 s
-        # (a sweep's chunk program 4.9 s instead of 10.7 s, 2 busy cores). A tiny net keeps the vmap, which draws a
-        # chunk of 8,192 2-2-1 starts in 2 ms instead of 33 ms.
-        params = jax.lax.map(lambda a: one(*a), (seeds, scale))
-    return {k: jnp.moveaxis(v, 0, -1) for k, v in params.items()}
+_init_starts = jax.jit(model.init_params, static_argnames=("hidden", "init"))
 
 
 def init_starts(seeds, hidden, init: str = "normal", scale=1.0, precision: str = "float32") -> dict:
-    """Parameters for many starts, start axis last: start ``i`` is ``model.init_params(PRNGKey(seeds[i]))``,
-    in ``precision`` (drawn in float32 either way, see ``PRECISIONS``).
-
-    ``scale`` is one number or one per start (a sweep over ``sweep.init_scales``)."""
-    seeds = jnp.asarray(seeds)
-    scale = jnp.broadcast_to(jnp.asarray(scale, jnp.float32), seeds.shape)
-    return in_precision(_init_starts(seeds, tuple(hidden), init, scale), precision)
+    """``model.init_params`` (start axis last) in ``precision`` (drawn in float32 either way, see
+    ``PRECISIONS``). ``scale`` is one number or one per start (a sweep over ``sweep.init_scales``)."""
+    return in_precision(_init_starts(jnp.asarray(seeds), tuple(hidden), init, scale), precision)
 
 
 def in_precision(params: dict, precision: str) -> dict:

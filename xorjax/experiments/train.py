@@ -2,10 +2,8 @@
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 
-import jax
 import numpy as np
 
 from xorjax import config
@@ -23,22 +21,15 @@ def check(cfg: Config) -> None:
         io.read_weights(cfg.init.path, cfg.model.hidden)
 
 
-# One start's initial parameters, compiled for that one start: the same numbers as start i of a sweep's
-# ``descent.init_starts([i])`` (the same keys and draws; tests/test_wide.py checks they are equal bit for bit),
-# compiled in half the time, since init_starts maps the draws over a start axis (2.5 s against 4.4 s for a
-# 2-10-10-10-1 net on a busy 2-core machine). The key is made inside: outside, it would be a program of its own.
-@partial(jax.jit, static_argnames=("hidden", "init"))
-def _init_one(seed, hidden, init, scale):
-    return model.init_params(jax.random.PRNGKey(seed), hidden, init, scale)
-
-
 def initial_params(cfg: Config) -> dict:
     """The run's start, in its precision (drawn in float32 either way: ``descent.PRECISIONS``)."""
     if cfg.init.name == "file":
         params = io.read_weights(cfg.init.path, cfg.model.hidden)
     else:
         scale = cfg.init.stddev if cfg.init.name == "normal" else cfg.init.limit
-        params = _init_one(cfg.seed, tuple(cfg.model.hidden), cfg.init.name, float(scale))
+        # A sweep of one start (the same numbers as start i of a sweep, by construction), taken off on the host
+        params = descent.init_starts([cfg.seed], cfg.model.hidden, cfg.init.name, scale)
+        params = {k: np.asarray(v)[..., 0] for k, v in params.items()}
     return descent.in_precision(params, cfg.precision)
 
 
