@@ -263,7 +263,7 @@ def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_p
     _, err = stopped.communicate(timeout=60)
     folder = folder_of(tmp_path / "stopped")
     line = err.strip().splitlines()[-1]
-    assert stopped.returncode == 130 and "Traceback" not in err
+    assert stopped.returncode == 130 and "Traceback" not in err, err
     assert line == (
         "xorjax: interrupted; resume with: python -m xorjax.run " + shlex.join(BIG + [f"sweep.resume={folder}"])
     )
