@@ -69,7 +69,7 @@ def jax_random_params(hidden, init, seed, scale):
     }
 
 
-@pytest.mark.parametrize("init, x64", [("normal", False), ("uniform", False), ("normal", True)])
+@pytest.mark.parametrize("init, x64", [("uniform", False), ("normal", True)])  # 32- and 64-bit seeds
 @pytest.mark.floors
 def test_the_initial_weights_are_jax_randoms_numbers_bit_for_bit(init, x64):
     # Negative and 32-bit extreme seeds (a key is the seed's two 32-bit halves), scales that round (not powers of
