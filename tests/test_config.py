@@ -63,6 +63,14 @@ def test_groups_and_overrides_compose(overrides, expected):
         (["log_every=0"], ["log_every=0", ">= 1"]),
         (["seed=abc"], ["seed=abc is not allowed: must be an integer"]),
         (["seed=1.5"], ["seed=1.5", "an integer"]),
+        # a seed is a 32-bit integer (jax.random.PRNGKey): so is every seed a sweep or landscape draws
+        (["seed=3000000000"], ["seed=3000000000 is not allowed", "from -2147483648 to 2147483647"]),
+        (["seed=-2147483649"], ["seed=-2147483649 is not allowed", "from -2147483648 to 2147483647"]),
+        (
+            ["experiment=sweep", "seed=2147483000", "sweep.seeds=1000"],
+            ["sweep.seeds=1000 is not allowed with seed=2147483000", "last seed, 2147483999", "2147483647"],
+        ),
+        (["experiment=landscape", "landscape.seeds=[1,2147483648]"], ["landscape.seeds=[1, 2147483648]", "each"]),
         (["stpes=5"], ["stpes is not a setting; did you mean steps?"]),
         (["modle.hidden=[3]"], ["modle.hidden is not a setting; did you mean model.hidden?"]),
         (["model.hidden=0"], ["model.hidden=0 is not allowed: must be a list of integers"]),

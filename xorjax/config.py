@@ -252,6 +252,13 @@ def _positive(key: str, value) -> None:
         raise XorjaxError(f"{key}={value} is not allowed: must be a finite number > 0")
 
 
+SEEDS = (-(2**31), 2**31 - 1)  # a seed is one of JAX's default (32-bit) integers: jax.random.PRNGKey(seed)
+
+
+def _in_seeds(seed: int) -> bool:
+    return SEEDS[0] <= seed <= SEEDS[1]
+
+
 def validate(cfg: Config) -> Config:
     """Checks the values the schema's types cannot; raises XorjaxError naming the setting."""
     for key, allowed in CHOICES.items():
@@ -263,6 +270,17 @@ def validate(cfg: Config) -> Config:
         raise XorjaxError(f"optimizer.momentum={cfg.optimizer.momentum} is not allowed: must be in [0, 1)")
     _positive("init.stddev", cfg.init.stddev)
     _positive("init.limit", cfg.init.limit)
+    allowed = f"an integer from {SEEDS[0]} to {SEEDS[1]}"
+    if not _in_seeds(cfg.seed):
+        raise XorjaxError(f"seed={cfg.seed} is not allowed: must be {allowed}")
+    last = cfg.seed + cfg.sweep.seeds - 1  # a sweep's starts are seeds seed .. seed + sweep.seeds - 1
+    if reads(cfg.experiment, "sweep.seeds") and not cfg.landscape.seeds and not _in_seeds(last):
+        raise XorjaxError(
+            f"sweep.seeds={cfg.sweep.seeds} is not allowed with seed={cfg.seed}: its last seed, {last}, "
+            f"must be {allowed}"
+        )
+    if not all(map(_in_seeds, cfg.landscape.seeds or ())):
+        raise XorjaxError(f"landscape.seeds={list(cfg.landscape.seeds)} is not allowed: each must be {allowed}")
     if cfg.steps < 1:
         raise XorjaxError(f"steps={cfg.steps} is not allowed: must be an integer >= 1")
     if cfg.log_every < 1:
