@@ -71,6 +71,7 @@ def test_groups_and_overrides_compose(overrides, expected):
             ["sweep.seeds=1000 is not allowed with seed=2147483000", "last seed, 2147483999", "2147483647"],
         ),
         (["experiment=landscape", "landscape.seeds=[1,2147483648]"], ["landscape.seeds=[1, 2147483648]", "each"]),
+        (["experiment=lecture", "seed=2147483000"], ["seed=2147483000 is not allowed with experiment=lecture", "1000"]),
         (["stpes=5"], ["stpes is not a setting; did you mean steps?"]),
         (["modle.hidden=[3]"], ["modle.hidden is not a setting; did you mean model.hidden?"]),
         (["model.hidden=0"], ["model.hidden=0 is not allowed: must be a list of integers"]),

@@ -19,6 +19,7 @@ from xorjax.lessons import differences
 LECTURE_WEIGHTS = {"W1": [[5.0, -7.0], [5.0, -7.0]], "b1": [-8.0, 3.0], "W2": [[-11.0], [-11.0]], "b2": [6.0]}
 # "Can you find another w and b?": OR and NAND in the hidden layer, AND at the output.
 ANOTHER_WEIGHTS = {"W1": [[20.0, -20.0], [20.0, -20.0]], "b1": [-10.0, 30.0], "W2": [[20.0], [20.0]], "b2": [-30.0]}
+LECTURE_SWEEP = 1000  # the starts of experiment=lecture's small sweep (seeds seed ..); experiment=sweep runs any number
 
 
 @dataclass
@@ -277,6 +278,11 @@ def validate(cfg: Config) -> Config:
     if reads(cfg.experiment, "sweep.seeds") and not cfg.landscape.seeds and not _in_seeds(last):
         raise XorjaxError(
             f"sweep.seeds={cfg.sweep.seeds} is not allowed with seed={cfg.seed}: its last seed, {last}, "
+            f"must be {allowed}"
+        )
+    if cfg.experiment == "lecture" and not _in_seeds(cfg.seed + LECTURE_SWEEP - 1):
+        raise XorjaxError(
+            f"seed={cfg.seed} is not allowed with experiment=lecture: its sweep's {LECTURE_SWEEP} seeds from there "
             f"must be {allowed}"
         )
     if not all(map(_in_seeds, cfg.landscape.seeds or ())):

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from xorjax.config import ANOTHER_WEIGHTS, Config
+from xorjax.config import ANOTHER_WEIGHTS, LECTURE_SWEEP, Config
 from xorjax.core import atlas, data, descent, model
 from xorjax.errors import WriteError
 from xorjax.output import html_page, io, progress, tables
 
 log = logging.getLogger(__name__)
 
-SWEEP_STARTS = 1000  # the lecture's small sweep; experiment=sweep runs as many as you like
 WIDER = ([3], [4])  # the wider nets whose mechanisms section 7 sets beside the 2-2-1 net's
 FAMILIES_SHOWN = 8  # of its solutions' families, in the report's table
 
@@ -250,7 +249,7 @@ def learning(cfg: Config, sub: Path, rel: str):
 def how_often(cfg: Config, sub: Path, rel: str):
     from xorjax.experiments import sweep
 
-    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": SWEEP_STARTS})
+    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": LECTURE_SWEEP})
     sweep.run(cfg, sub)
     c = json.loads((sub / "atlas.json").read_text())["configs"][0]
     n, rate, (lo, hi), outcomes = c["seeds"], c["success_rate"], c["ci95"], c["outcomes"]
@@ -313,7 +312,7 @@ def wider_nets(cfg: Config, sub: Path, rel: str, lecture: dict) -> tuple[str, di
             ["net", "solved", "mechanisms", "the 2-2-1's two", "need 2 units"],
             rows,
         )
-        + f"\n\n(The same {SWEEP_STARTS} seeds for each net; the wider nets' atlases are in `{rel}/2-3-1` and "
+        + f"\n\n(The same {LECTURE_SWEEP} seeds for each net; the wider nets' atlases are in `{rel}/2-3-1` and "
         f"`{rel}/2-4-1`.)"
     )
     return md, numbers
@@ -322,7 +321,7 @@ def wider_nets(cfg: Config, sub: Path, rel: str, lecture: dict) -> tuple[str, di
 def when_it_fails(cfg: Config, sub: Path, rel: str):
     from xorjax.experiments import landscape
 
-    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": SWEEP_STARTS})
+    cfg = _replace(cfg, model={"hidden": [2]}, init={"name": "normal"}, sweep={"seeds": LECTURE_SWEEP})
     result = landscape.run(cfg, sub)
     n = len(result["starts"])
     md = (
