@@ -5,12 +5,12 @@ import logging
 import re
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
+from conftest import start
 
 from xorjax.config import Config, InitConfig, LoggerConfig, OptimizerConfig, SweepConfig
-from xorjax.core import data, descent, model
+from xorjax.core import data, descent
 from xorjax.experiments import handcrafted, rhw1986, sweep, train
 from xorjax.experiments.sweep import report
 from xorjax.output import tables
@@ -42,14 +42,14 @@ def test_a_huge_learning_rate_names_the_ten_times_rule_not_nan(tmp_path, caplog)
 
 
 def test_a_nan_names_the_nan_rule_and_its_step():
-    params = model.init_params(jax.random.PRNGKey(0), [2])
-    params["b2"] = params["b2"].at[0].set(np.nan)
+    params = start(0, [2])
+    params["b2"][0] = np.nan
     final, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=20, log_every=10))
     assert descent.why_diverged(trained, final, 10) == "the cost became NaN or infinite (first recorded at step 0)"
 
 
 def test_a_weight_that_is_not_finite_is_named():
-    params = model.init_params(jax.random.PRNGKey(0), [2])
+    params = start(0, [2])
     _, trained = descent.train_one(params, 0.1, data.X, data.Y, descent.Spec(steps=20, log_every=10))
     final = dict(params, W1=np.full((2, 2), np.inf, np.float32))
     assert descent.why_diverged(trained, final, 10).startswith("W1 became NaN or infinite")
