@@ -26,13 +26,18 @@ def session_folder(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def jax_cache(tmp_path_factory):
+def jax_cache(request, tmp_path_factory):
     """The compilation cache every ``python -m xorjax.run`` of the test session shares, and the test processes
     themselves (every worker's): a program compiled once, by a run or by a test, is loaded by the others, as
-    ``python -m xorjax.run`` loads it (``XORJAX_CACHE_DIR``: ``run._enable_compilation_cache``)."""
+    ``python -m xorjax.run`` loads it (``XORJAX_CACHE_DIR``: ``run._enable_compilation_cache``).
+
+    It is kept in pytest's own cache folder (``.pytest_cache``, beside the last failures), so that the next test
+    session loads what this one compiled, as a user's next run does: a fresh clone starts with none, and
+    ``pytest --cache-clear`` empties it. With ``-p no:cacheprovider``, the test session's folder holds it."""
     import jax
 
-    folder = session_folder(tmp_path_factory) / "jax-cache"
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("xorjax") if cache is not None else session_folder(tmp_path_factory) / "jax-cache"
     if os.environ.get("XORJAX_TEST_CACHE", "1") != "0":  # 0: each process compiles its own (to compare)
         jax.config.update("jax_compilation_cache_dir", str(folder / "jax"))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
