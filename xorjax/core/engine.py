@@ -33,10 +33,12 @@ from xorjax.core import atlas, data, descent, mechanism, model, tally
 
 SOLVED = descent.STATUSES.index("solved")
 # Nets not laid out as units keep every weight's array over the chunk's starts in memory through a step: their
-# chunk is cut to at most this many weights (over its starts) per core, so that they stay in the core's cache.
-# 2-10-10-10-1 then trains 142 starts a core at a time: 3.0 M net-steps/s, against 1.9 M with 320 and 1.3 M
-# with 32 (2 cores).
-CACHE_WEIGHTS = 32768
+# chunk is cut to at most this many weights (over its starts) per core, by layout. Measured on 2 cores (whole
+# sweeps, warm cache): a 10,000-start 2-10-10-10-1 sweep (sums, 261 weights) took 93.8 s at 65,536 (250 starts a
+# core), 103.0 s at 32,768 and 89.9 s at 131,072, which pads a sweep just over a chunk by up to a whole chunk;
+# 2-12-12-1 (3,000 starts) 21.6 s against 22.4 s. A net with a matrix layer trains its starts one at a time
+# (``descent``), and 2-32-32-1 (1,000 starts) took 28.1 s at 32,768 (27 starts a core), 30.7 s at 65,536.
+CACHE_WEIGHTS = {"sums": 65536, "matrix": 32768}
 
 
 class Starts(NamedTuple):
@@ -251,9 +253,11 @@ def run_grid(
 def per_core(chunk: int, hidden) -> int:
     """The starts a core trains in one call: ``sweep.chunk``, cut for nets not laid out as units so that the
     chunk's weights stay in the core's cache (``CACHE_WEIGHTS``)."""
-    if set(model.layouts(hidden)) == {"units"}:
+    layouts = set(model.layouts(hidden))
+    if layouts == {"units"}:
         return chunk
-    return min(chunk, max(1, CACHE_WEIGHTS // sum(math.prod(s) for s in model.param_shapes(hidden).values())))
+    cap = CACHE_WEIGHTS["matrix" if "matrix" in layouts else "sums"]
+    return min(chunk, max(1, cap // sum(math.prod(s) for s in model.param_shapes(hidden).values())))
 
 
 def train_chunks(
