@@ -34,10 +34,10 @@ from xorjax.core import atlas, data, descent, mechanism, model, tally
 SOLVED = descent.STATUSES.index("solved")
 # Nets not laid out as units keep every weight's array over the chunk's starts in memory through a step: their
 # chunk is cut to at most this many weights (over its starts) per core, by layout. Measured on 2 cores (whole
-# sweeps, warm cache): a 10,000-start 2-10-10-10-1 sweep (sums, 261 weights) took 93.8 s at 65,536 (250 starts a
-# core), 103.0 s at 32,768 and 89.9 s at 131,072, which pads a sweep just over a chunk by up to a whole chunk;
-# 2-12-12-1 (3,000 starts) 21.6 s against 22.4 s. A net with a matrix layer trains its starts one at a time
-# (``descent``), and 2-32-32-1 (1,000 starts) took 28.1 s at 32,768 (27 starts a core), 30.7 s at 65,536.
+# sweeps, warm cache, interleaved): a 10,000-start 2-10-10-10-1 sweep (sums, 261 weights) took 92-94 s at 65,536
+# (251 starts a core), 103-104 s at 32,768, 90 s at 131,072 (which pads a sweep just over a chunk by up to a whole
+# chunk); 2-12-12-1, 3,000 starts, 21.6 s against 22.4 s. A net with a matrix layer trains its starts one at a
+# time (``descent``): 2-32-32-1, 1,000 starts, took 28.1 s at 32,768 (27 starts a core), 30.7 s at 65,536.
 CACHE_WEIGHTS = {"sums": 65536, "matrix": 32768}
 
 
