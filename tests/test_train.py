@@ -93,6 +93,20 @@ def test_history_keeps_every_log_every_step():
     np.testing.assert_array_equal(trained.loss, np.asarray(every.loss)[[0, 10, 20]])
 
 
+@pytest.mark.parametrize("starts", [1, 8])
+def test_a_last_shorter_block_adds_no_copy_of_the_step(starts):
+    # 10,001 steps are ten blocks of 1,000 and one of 1: the step must be traced (and compiled) as often as for
+    # 10,000 (once for a single start, twice for a sweep's starts that take two steps per loop), not once more
+    # for the last block. Counted by its sigmoids in the program: the hidden units' and the output's.
+    def sigmoids(steps):
+        params = descent.init_starts(np.arange(starts), [2])
+        spec = descent.Spec(steps=steps)
+        jaxpr = jax.make_jaxpr(lambda p: descent.train_starts_uncompiled(p, np.full(starts, 0.1), data.X, data.Y, spec))
+        return str(jaxpr(params)).count("logistic")
+
+    assert sigmoids(10001) == sigmoids(10000) == sigmoids(1)
+
+
 def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
     seeds = [0, 1, 2, 3, 4, 5, 6, 7]
     # 25 steps, as the tests around: the single run is their compiled program. A start computed otherwise side by

@@ -98,8 +98,8 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
     X, Y = jnp.asarray(X), jnp.asarray(Y)
     opt = make_optimizer(spec.optimizer, lr, spec.momentum)
     batch_shape = jnp.shape(layers[0][1][0])
-    many_sums = int(np.prod(batch_shape)) > 1 and all(isinstance(W, model.Sums) for W, _ in layers)
-    unroll = 2 if model.all_units(layers) or many_sums else 1
+    many = int(np.prod(batch_shape)) > 1
+    unroll = 2 if many and (model.all_units(layers) or all(isinstance(W, model.Sums) for W, _ in layers)) else 1
 
     def update(layers, opt_state, grads):
         updates, opt_state = opt.update(grads, opt_state, layers)
@@ -123,16 +123,24 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
             layers = jax.tree.map(lambda a, b: jnp.where(stopped_at >= 0, a, b), old, layers)
         return layers, opt_state, t + 1, solved_at, stopped_at
 
-    def block(carry, n: int):
+    def steps(carry, n: int):
+        for _ in range(n):
+            carry = step(carry)
+        return carry
+
+    def block(carry, n):
         # Record the cost and accuracy the block starts from (and the parameters they were taken at), then
-        # take its n steps: the history keeps every log_every-th value only. Units take two steps per loop
-        # iteration: XLA then fuses one step's update into the next step's forward pass instead of writing
-        # every parameter out and reading it back, which makes a 2-2-1 step about 1.4x faster. So do sums over
-        # many starts: a 2-10-10-10-1 sweep trains 1.1-1.25x faster (the same numbers; 2 busy cores). A single
-        # start of them, and matrices, keep one step: a single run of such a net spends its time compiling.
+        # take its n steps: the history keeps every log_every-th value only. Many starts laid out as units or
+        # sums take two steps per loop iteration: XLA then fuses one step's update into the next step's forward
+        # pass instead of writing every parameter out and reading it back, which makes a 2-2-1 step about 1.4x
+        # faster and a 2-10-10-10-1 sweep 1.1-1.25x (the same numbers; 2 busy cores). A single start, and
+        # matrices, take one: a single run spends its time compiling, and the step is then compiled once.
         c, acc = model.cost_and_accuracy(carry[0], X, Y, spec.activation, spec.loss)
         rec = (c, acc, model.from_layers(carry[0])) if spec.record_weights else (c, acc)
-        return jax.lax.fori_loop(0, n, lambda _, c: step(c), carry, unroll=min(n, unroll)), rec
+        carry = jax.lax.fori_loop(0, n // unroll, lambda _, c: steps(c, unroll), carry)
+        if unroll > 1:  # an odd block's last step
+            carry = jax.lax.fori_loop(0, n % unroll, lambda _, c: step(c), carry)
+        return carry, rec
 
     carry = (
         layers,
@@ -141,11 +149,11 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
         jnp.full(batch_shape, -1, jnp.int32),
         jnp.full(batch_shape, -1, jnp.int32),
     )
+    # One block per record, the last one shorter if log_every does not divide steps; the number of steps is an
+    # argument of the block, so that its steps are compiled once and not again for a last, shorter block.
     n_full, rem = divmod(spec.steps, spec.log_every)
-    carry, recs = jax.lax.scan(lambda c, _: block(c, spec.log_every), carry, length=n_full)
-    if rem:  # a last, shorter block
-        carry, last = block(carry, rem)
-        recs = jax.tree.map(lambda r, l: jnp.concatenate([r, l[None]]), recs, last)
+    counts = jnp.asarray([spec.log_every] * n_full + [rem] * (rem > 0), jnp.int32)
+    carry, recs = jax.lax.scan(block, carry, counts)
     loss, acc, *weights = recs
     layers, _, _, solved_at, stopped_at = carry
     final_loss, final_acc = model.cost_and_accuracy(layers, X, Y, spec.activation, spec.loss)
@@ -253,12 +261,24 @@ def why_diverged(trained: Trained, final: dict, log_every: int) -> str:
     )
 
 
-_init_starts = jax.jit(model.init_params, static_argnames=("hidden", "init"))
+def init_starts_uncompiled(seeds, hidden, init: str = "normal", scale=1.0, precision: str = "float32") -> dict:
+    """``model.init_params`` (start axis last) in ``precision`` (drawn in float32 either way, see
+    ``PRECISIONS``). ``scale`` is one number or one per start (a sweep over ``sweep.init_scales``). Traced into a
+    bigger program by the sweep engine; ``init_starts`` is the same, compiled on its own."""
+    return in_precision(model.init_params(seeds, tuple(hidden), init, scale), precision)
+
+
+# Compiled with XLA's older fusion emitters, which compile the draws about twice as fast (2-10-10-10-1: 1.7 ->
+# 0.9 s, a single run's second largest compile) to the same numbers, bit for bit (tests/test_model.py compares them
+# with jax.random's). Training keeps the newer emitters: with the older ones, momentum and adam differ in the last
+# bits, and a sweep of 2-2-1 trains 1.6x slower.
+_init_starts = jax.jit(
+    model.init_params, static_argnames=("hidden", "init"), compiler_options={"xla_cpu_use_fusion_emitters": False}
+)
 
 
 def init_starts(seeds, hidden, init: str = "normal", scale=1.0, precision: str = "float32") -> dict:
-    """``model.init_params`` (start axis last) in ``precision`` (drawn in float32 either way, see
-    ``PRECISIONS``). ``scale`` is one number or one per start (a sweep over ``sweep.init_scales``)."""
+    """``init_starts_uncompiled``, compiled on its own: a single run's start, or any starts drawn outside a sweep."""
     return in_precision(_init_starts(jnp.asarray(seeds), tuple(hidden), init, scale), precision)
 
 

@@ -389,7 +389,7 @@ def remember_firsts(firsts: dict, keys, group, solved, offset: int, final: dict)
 def sweep_init(hidden: tuple, init: str, precision: str = "float32"):
     """``init(inputs)`` for seeds x scales: exactly the initialiser of a single run. Cached, so that a
     second sweep of the same model reuses the compiled call."""
-    return lambda inputs: descent.init_starts(inputs["seed"], hidden, init, inputs["scale"], precision)
+    return lambda inputs: descent.init_starts_uncompiled(inputs["seed"], hidden, init, inputs["scale"], precision)
 
 
 @lru_cache(maxsize=8)
