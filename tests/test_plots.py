@@ -129,6 +129,22 @@ def test_the_painter_draws_in_a_helper_process_what_this_process_would(tmp_path,
             assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
+def test_the_painters_shares_keep_the_weights_of_a_deep_net_apart_from_the_other_pictures():
+    # 2-10-10-10-1: its weights over training (eight axes) take as long as its three other pictures together
+    weights = {k: np.zeros((3, *shape)) for k, shape in model.param_shapes([10, 10, 10]).items()}
+    tasks = [
+        ("history", {}),
+        ("decision_surface", {}),
+        ("hidden_space", {}),
+        ("weights_over_training", {"weights": weights}),
+    ]
+    assert [pictures.cost(*t) for t in tasks] == [1, 1, 1, 8]
+    assert painter._shares(tasks, 2) == [[3], [0, 1, 2]]  # round robin gave [[0, 2], [1, 3]]
+    assert painter._shares(tasks, 3) == [[3], [0, 2], [1]]
+    assert painter._shares(tasks, 1) == [[3, 0, 1, 2]]
+    assert painter._shares(tasks[:3], 2) == [[0, 2], [1]]  # equal costs: in turn
+
+
 def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
     jobs, _ = pictures.run_jobs(LECTURE)
     with painter.start(workers=1) as p:

@@ -54,6 +54,7 @@ class Trained(NamedTuple):
     weights: object = None  # with Spec.record_weights: {"W1": (records, in, out, *B), ...} at ``record_steps``
     final_yhat: object = None  # (patterns, *B) yhat after the last update: the outcome is read from it
     stopped_at: object = None  # (*B) with Spec.stop_below: first step whose cost was below it, -1 if never
+    status: object = None  # (*B) how each start ended, an index into STATUSES (``status``)
 
 
 # Every optimizer here must act elementwise: each parameter's update depends on that parameter's own
@@ -208,7 +209,7 @@ def late_record(records: int) -> int:
     return round(LATE * (records - 1))
 
 
-@jax.jit  # one program: a single run calls it outside any jit, where each of its operations would be one to load
+@jax.jit  # one program when called on its own (training calls it inside its own), not one per operation
 def status(trained: Trained, Y=None) -> jax.Array:
     """Index into STATUSES for every start (the rules above); ``Y`` defaults to XOR's targets."""
     Y = jnp.asarray(data.Y if Y is None else Y)
@@ -311,7 +312,9 @@ def train_starts_uncompiled(params, lrs, X, Y, spec: Spec):
     finite = jnp.all(
         jnp.stack([jnp.all(jnp.isfinite(v), axis=tuple(range(v.ndim - 1))) for v in final.values()]), axis=0
     )
-    return final, trained._replace(layers=(), finite=trained.finite & finite)
+    trained = trained._replace(layers=(), finite=trained.finite & finite)
+    # Judged in the training's own program: on its own, ``status`` is one more program for a run to compile.
+    return final, trained._replace(status=status(trained, Y))
 
 
 train_starts = jax.jit(train_starts_uncompiled, static_argnames="spec", compiler_options=COMPILER_OPTIONS)

@@ -76,7 +76,7 @@ def compile_chunk(init: Callable, hidden, spec: descent.Spec, devices: tuple):
         if spec.record_weights:
             at = descent.late_record(trained.loss.shape[0])
             late = {k: v[at] for k, v in trained.weights.items()}
-        status = descent.status(trained, Y).astype(jnp.int8)
+        status = trained.status.astype(jnp.int8)
         return final, late, status, trained.solved_at, stopped, trained.final_loss
 
     mesh = Mesh(np.asarray(devices), ("d",))

@@ -79,7 +79,7 @@ def train_and_report(cfg: Config, out: Path, helpers=None) -> dict:
             [[s, tables.cost(l), float(a)] for s, l, a in zip(steps, trained.loss, trained.accuracy)],
         )
     )
-    status = descent.STATUSES[int(descent.status(trained))]
+    status = descent.STATUSES[int(trained.status)]
     metrics = summarise(cfg, final, trained, status)
     if all(np.all(np.isfinite(v)) for v in final.values()):  # a diverged run's table, too, while it has numbers
         yhat, hidden = model.predict(final, data.X, cfg.model.activation)

@@ -132,11 +132,24 @@ def _drawn(tasks: list, share: list):
         return e
 
 
+def _shares(tasks: list, n: int) -> list[list[int]]:
+    """``tasks``' indices in ``n`` shares: the costliest first (``network.cost``), each to the share with the least
+    so far, so that the run waits for a share no longer than it must (2-10-10-10-1: its weights alone, 1.1 s,
+    beside its three other pictures, 1.3 s; in turn, the weights and another picture took 1.6 s)."""
+    from xorjax.output.plots import network
+
+    shares, loads = [[] for _ in range(n)], [0] * n
+    for i in sorted(range(len(tasks)), key=lambda i: -network.cost(*tasks[i])):
+        least = loads.index(min(loads))
+        shares[least].append(i)
+        loads[least] += network.cost(*tasks[i])
+    return shares
+
+
 def _draw(tasks: list, workers: int) -> list:
     """``tasks`` drawn by this process and up to ``workers - 1`` forks of it, a share each; a fork that fails
     leaves its share to this process. A ``WriteError`` is raised once all are done."""
-    n = max(1, min(workers, len(tasks)))
-    shares = [list(range(i, len(tasks), n)) for i in range(n)]
+    shares = _shares(tasks, max(1, min(workers, len(tasks))))
     forks = []
     for share in shares[1:]:
         read, write = os.pipe()
