@@ -9,6 +9,8 @@ import types
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 from conftest import PARTS_SWEEP, SPLIT_BY_JOBLIB, SPLIT_BY_SUBMITIT, run_dirs
 from hydra import compose, initialize_config_dir
@@ -297,3 +299,12 @@ def test_slurm_defaults_reach_sbatch_and_every_array_task_leaves_its_run_folder(
     assert not any("gpus" in line for line in script)
     assert [(state / f"1000_{t}").read_text() for t in (0, 1)] == ["COMPLETED", "COMPLETED"]
     assert_parts_ran_as_jobs(tmp_path, parts=2, devices=min(2, CORES))  # slurm.yaml's cpus_per_task
+
+
+def test_work_beside_this_thread_keeps_its_64_bit_mode_and_default_device():
+    # JAX keeps both per thread: a start drawn beside a compile must be drawn as this thread would draw it.
+    cpu = jax.devices("cpu")[-1]
+    with jax.enable_x64(True), jax.default_device(cpu):
+        x = devices.beside(lambda: jnp.zeros(1)).result()
+    assert x.dtype == np.float64 and x.devices() == {cpu}
+    assert devices.beside(lambda: jnp.zeros(1).dtype).result() == np.float32

@@ -107,6 +107,18 @@ def test_a_last_shorter_block_adds_no_copy_of_the_step(starts):
     assert sigmoids(10001) == sigmoids(10000) == sigmoids(1)
 
 
+@pytest.mark.parametrize("hidden", [[2], [10, 10, 10]])  # laid out as units and as sums
+def test_a_program_compiled_ahead_from_the_shapes_trains_as_the_run_would_bit_for_bit(hidden):
+    spec = descent.Spec(steps=25, log_every=10, record_weights=True)
+    program = descent.compile_one(hidden, data.X, data.Y, spec)  # before the start is drawn, as a run does
+    one = {k: v[..., 0] for k, v in descent.init_starts([3], hidden).items()}
+    ahead = descent.train_one(one, 0.1, data.X, data.Y, spec, program)
+    here = descent.train_one(one, 0.1, data.X, data.Y, spec)
+    for a, b in zip(jax.tree.leaves(ahead), jax.tree.leaves(here), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ahead[1].status == descent.status(jax.tree.map(jnp.asarray, here[1]))
+
+
 def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
     seeds = [0, 1, 2, 3, 4, 5, 6, 7]
     # 25 steps, as the tests around: the single run is their compiled program. A start computed otherwise side by

@@ -322,10 +322,21 @@ train_starts.__doc__ = """Trains starts laid out with the start axis last; retur
 Trained."""
 
 
-def train_one(params, lr: float, X, Y, spec: Spec):
-    """One network: a sweep of a single start, so it follows the very same code (and numbers) as a sweep. Returns
-    host (NumPy) arrays: the start axis is added and taken away on the host, where on the device each of those
-    operations would be a program of its own to load and run (17 for a 2-2-1 run, a fifth of a second)."""
-    final, trained = train_starts({k: np.asarray(v)[..., None] for k, v in params.items()}, [lr], X, Y, spec)
+def compile_one(hidden, X, Y, spec: Spec, precision: str = "float32"):
+    """``train_one``'s program for a net of ``hidden`` in ``precision``, compiled from the shapes alone, before
+    the start is known: a run compiles it while its start is drawn."""
+    dtype = PRECISIONS[precision]
+    shapes = {k: jax.ShapeDtypeStruct((*s, 1), dtype) for k, s in model.param_shapes(hidden).items()}
+    return train_starts.lower(shapes, jax.ShapeDtypeStruct((1,), dtype), X, Y, spec).compile()
+
+
+def train_one(params, lr: float, X, Y, spec: Spec, program=None):
+    """One network: a sweep of a single start, so it follows the very same code (and numbers) as a sweep, by
+    ``program`` (``compile_one``'s) if given. Returns host (NumPy) arrays: the start axis is added and taken away
+    on the host, where on the device each of those operations would be a program of its own to load and run (17
+    for a 2-2-1 run, a fifth of a second)."""
+    params = {k: np.asarray(v)[..., None] for k, v in params.items()}
+    lrs = np.asarray([lr], next(iter(params.values())).dtype)
+    final, trained = train_starts(params, lrs, X, Y, spec) if program is None else program(params, lrs, X, Y)
     final, trained = jax.device_get((final, trained))
     return {k: v[..., 0] for k, v in final.items()}, jax.tree.map(lambda a: a[..., 0], trained)

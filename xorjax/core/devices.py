@@ -17,7 +17,8 @@ core this process may use, ``cpu_share``; a sweep splits its starts across them)
 import importlib.metadata
 import os
 import pkgutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import jax
@@ -115,6 +116,22 @@ def use(device: str, many_starts: bool, cores: int | None = None) -> Iterator[ja
     d = select(device, many_starts, cores)
     with jax.default_device(d):
         yield d
+
+
+def beside(fn: Callable, *args) -> Future:
+    """``fn(*args)`` in a thread of its own, under this thread's 64-bit mode and default device (JAX keeps both
+    per thread): work that overlaps this thread's, e.g. a small program compiled beside a large one."""
+    x64, device = jax.config.jax_enable_x64, jax.config.jax_default_device
+
+    def run():
+        with jax.enable_x64(x64), jax.default_device(device):
+            return fn(*args)
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(run)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with fn
 
 
 def describe(devices: Sequence[jax.Device] | None = None) -> str:

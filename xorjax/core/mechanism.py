@@ -62,14 +62,15 @@ def _dense(h, W, b):
     return z
 
 
-def forward(params: dict, activation: str = "sigmoid") -> tuple[list, np.ndarray]:
-    """The four patterns through float64 nets (start axis last): each hidden layer's outputs (4, H_l, N) and the
-    output logits (4, N). The model's forward pass (``model.logits``) in NumPy, its activations too
-    (``Activation.host``): a candidate axis rides along at no compile cost, and nothing waits behind the chunk a
-    sweep trains meanwhile. ``tests/test_mechanism.py`` checks the two agree."""
+def forward(params: dict, activation: str = "sigmoid", points=X) -> tuple[list, np.ndarray]:
+    """The four patterns (or any ``points`` (P, 2)) through float64 nets (start axis last): each hidden layer's
+    outputs (P, H_l, N) and the output logits (P, N). The model's forward pass (``model.logits``) in NumPy, its
+    activations too (``Activation.host``): a candidate axis rides along at no compile cost, nothing waits behind
+    the chunk a sweep trains meanwhile, and a picture's plane costs no program of its own
+    (``plots.network.surface_grid``). ``tests/test_mechanism.py`` checks the two agree."""
     fn, L = model.ACTIVATIONS[activation].host, len(params) // 2
     n = params["b1"].shape[1:]
-    h = np.broadcast_to(X.reshape(4, 2, *([1] * len(n))), (4, 2, *n))
+    h = np.broadcast_to(points.reshape(len(points), 2, *([1] * len(n))), (len(points), 2, *n))
     hidden = []
     for l in range(1, L + 1):
         z = _dense(h, params[f"W{l}"], params[f"b{l}"])

@@ -54,9 +54,13 @@ def fit(cfg: Config, record_weights: bool = False):
 
     ``record_weights`` also keeps the parameters at every recorded step (``trained.weights``).
     """
-    params = initial_params(cfg)
     spec = config.train_spec(cfg)._replace(record_weights=record_weights)
-    final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec)
+    # The start is drawn (its own small program compiled and run) beside the compiling of the training's program,
+    # which needs the net's shapes only: on 2 cores, 2-10-10-10-1 trains about half a second sooner.
+    start = devices.beside(initial_params, cfg)
+    program = descent.compile_one(cfg.model.hidden, data.X, data.Y, spec, cfg.precision)
+    params = start.result()
+    final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec, program)
     return params, final, trained
 
 

@@ -117,14 +117,15 @@ def history(path, steps, loss, accuracy, title: str = "Training: cost and accura
 
 def surface_grid(params, activation: str = "sigmoid", n: int = 161):
     """yhat on an n x n grid over LIMITS^2: (xs, yhat[n, n]) with yhat[i, j] at (x1, x2) = (xs[j], xs[i])."""
-    from xorjax.core import (
-        model,  # here only: the drawing functions run in processes that never load JAX
-    )
+    from xorjax.core import mechanism, model  # here only: the drawing functions run in processes that never load JAX
 
     xs = np.linspace(*LIMITS, n, dtype=np.float32)
     g1, g2 = np.meshgrid(xs, xs)
-    yhat, _ = model.predict(params, np.stack([g1.ravel(), g2.ravel()], axis=1), activation)
-    return xs, np.asarray(yhat).reshape(n, n)
+    # In NumPy (float64): JAX would trace and compile a program for the grid alone.
+    _, z = mechanism.forward(
+        {k: np.asarray(v, np.float64) for k, v in params.items()}, activation, np.stack([g1.ravel(), g2.ravel()], 1)
+    )
+    return xs, model.OUTPUT.host(z).reshape(n, n)
 
 
 def decision_surface(path, xs, z, title: str = "Decision surface: ŷ over the input plane") -> Path:
