@@ -5,7 +5,7 @@ import pytest
 from conftest import MULTIRUN_OF_RUNS, run_dirs
 from PIL import Image
 
-from xorjax import config
+from xorjax import config, run
 from xorjax.core import data, descent, model
 from xorjax.output.plots import network as pictures
 from xorjax.output.plots import painter
@@ -143,6 +143,34 @@ def test_the_painters_shares_keep_the_weights_of_a_deep_net_apart_from_the_other
     assert painter._shares(tasks, 3) == [[3], [0, 2], [1]]
     assert painter._shares(tasks, 1) == [[3, 0, 1, 2]]
     assert painter._shares(tasks[:3], 2) == [[0, 2], [1]]  # equal costs: in turn
+
+
+def test_a_helper_started_early_is_the_next_painters_own_and_one_not_wanted_is_closed(monkeypatch):
+    monkeypatch.setattr(painter, "cores", lambda: 2)
+    painter.prestart()
+    early = painter._early
+    assert early.proc is not None and early.workers == 2
+    with painter.start() as p:
+        assert p is early and painter._early is None
+    painter.prestart()
+    early = painter._early
+    with painter.start(0) as p:  # pictures switched off after all: no helper, and the early one quits
+        assert p.proc is None and p is not early
+    assert early.proc is None
+
+
+@pytest.mark.parametrize(
+    "overrides, painted",
+    [
+        ([], True),
+        (["model.hidden=[10,10,10]"], True),
+        (["experiment=handcrafted"], True),
+        (["logger.plots=false"], False),
+        (["experiment=sweep"], False),
+    ],
+)
+def test_the_entry_point_starts_the_helper_early_only_for_pictures_the_painter_draws(overrides, painted):
+    assert run._painted(overrides) is painted
 
 
 def test_pictures_whose_helper_died_are_drawn_here(tmp_path):

@@ -27,6 +27,7 @@ from xorjax import callbacks, command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
 from xorjax.errors import INTERRUPTED, JOB_FAILED, WriteError, XorjaxError
+from xorjax.output.plots import painter
 
 
 def _config_dir() -> str:
@@ -83,6 +84,17 @@ def settings(cfg) -> Config:
         with open_dict(cfg):
             del cfg["hydra"]
     return validate(OmegaConf.to_object(cfg))
+
+
+# The experiments that draw their pictures with ``plots.painter``: a single run of one starts the painter's helper
+# before Hydra composes its config (2-10-10-10-1: about half a second sooner).
+PAINTED = frozenset({"train", "handcrafted"})
+
+
+def _painted(overrides: list[str]) -> bool:
+    """Whether a (checked) single run's command line asks for pictures from an experiment in ``PAINTED``."""
+    given = {o.get_key_element(): o.value() for o in command_line.parse(overrides)}
+    return given.get("experiment", "train") in PAINTED and given.get("logger.plots", True) is not False
 
 
 def experiment(name: str):
@@ -236,6 +248,8 @@ def main() -> None:
     # .hydra/ files on a full disk) is then one line, as every other write failure.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     own = args.config_dir or args.config_path or args.config_name
+    if not args.multirun and not own and _painted(args.overrides):
+        painter.prestart()
     if not own and not any(o.lstrip("+~").startswith("hydra.mode") for o in args.overrides):
         # Hydra composes the whole config once more only to read hydra.mode (Hydra.get_mode), which xorjax's
         # configs leave unset (tests/test_cli.py checks): unset, -m or its absence decides, 0.24 s sooner.

@@ -117,15 +117,20 @@ def history(path, steps, loss, accuracy, title: str = "Training: cost and accura
 
 def surface_grid(params, activation: str = "sigmoid", n: int = 161):
     """yhat on an n x n grid over LIMITS^2: (xs, yhat[n, n]) with yhat[i, j] at (x1, x2) = (xs[j], xs[i])."""
-    from xorjax.core import mechanism, model  # here only: the drawing functions run in processes that never load JAX
+    from xorjax.core import model  # here only: the drawing functions run in processes that never load JAX
 
     xs = np.linspace(*LIMITS, n, dtype=np.float32)
     g1, g2 = np.meshgrid(xs, xs)
-    # In NumPy (float64): JAX would trace and compile a program for the grid alone.
-    _, z = mechanism.forward(
-        {k: np.asarray(v, np.float64) for k, v in params.items()}, activation, np.stack([g1.ravel(), g2.ravel()], 1)
-    )
+    _, z = _forward(params, activation, np.stack([g1.ravel(), g2.ravel()], axis=1))
     return xs, model.OUTPUT.host(z).reshape(n, n)
+
+
+def _forward(params, activation: str, *points):
+    """The net on ``points`` (P, 2), by default the four patterns, in NumPy and float64 (``mechanism.forward``):
+    JAX would trace and compile a program of its own for a picture's numbers, while the pictures wait."""
+    from xorjax.core import mechanism  # here only, as in surface_grid
+
+    return mechanism.forward({k: np.asarray(v, np.float64) for k, v in params.items()}, activation, *points)
 
 
 def decision_surface(path, xs, z, title: str = "Decision surface: ŷ over the input plane") -> Path:
@@ -187,8 +192,7 @@ def hidden_view(params, activation: str = "sigmoid"):
     L = model.n_layers(params)
     if L < 2:
         return None
-    _, hidden = model.predict(params, data.X, activation)
-    H = np.asarray(hidden[-1], np.float64)
+    H = _forward(params, activation)[0][-1]
     w, b = np.asarray(params[f"W{L}"], np.float64)[:, 0], float(np.asarray(params[f"b{L}"])[0])
     _, a, a0, *_, g1, g2 = _hidden_plane(H, w, b)
     yhat = model.OUTPUT.host(a[0] * g1 + a[1] * g2 + a0)  # in NumPy: JAX would compile a program for it

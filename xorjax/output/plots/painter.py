@@ -113,13 +113,33 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+_early: Painter | None = None  # started by ``prestart``, for the next ``start``
+
+
+def prestart() -> None:
+    """Starts the next ``start``'s helper now: the entry point does, before Hydra composes a single run's config,
+    so that matplotlib loads while one core composes rather than while both compile (a helper nobody takes
+    sees its input end when the run exits, and quits)."""
+    global _early
+    _early = Painter(_default_workers())
+
+
 def start(workers: int | None = None) -> Painter:
     """A painter drawing in ``workers`` processes beside this one; by default one per core (none on one core:
     a helper there would only add its own start-up to the run)."""
-    if workers is None:
-        n = cores()
-        workers = n if n > 1 else 0
+    global _early
+    early, _early = _early, None
+    workers = _default_workers() if workers is None else workers
+    if early is not None and early.workers == workers:
+        return early
+    if early is not None:
+        early.close()
     return Painter(workers)
+
+
+def _default_workers() -> int:
+    n = cores()
+    return n if n > 1 else 0
 
 
 def _drawn(tasks: list, share: list):
