@@ -205,7 +205,8 @@ def test_a_sweep_whose_writes_fail_says_what_it_kept_and_how_to_resume(tmp_path,
     [
         ("8k", (), ".hydra/"),  # Hydra's own files, named from the file it had open
         ("24k", (), "weights.json"),  # the JSON files
-        ("40k", ("logger.tensorboard=false",), "history.png"),  # a picture, drawn and written by a painter's helper
+        # a picture, drawn and written by a painter's helper: the weights, the first of the helper's own share
+        ("40k", ("logger.tensorboard=false",), "weights.png"),
         ("40k", (), "events.out.tfevents."),  # TensorBoard's events (its writer thread used to hang the process)
     ],
 )

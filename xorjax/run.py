@@ -248,7 +248,8 @@ def main() -> None:
     # .hydra/ files on a full disk) is then one line, as every other write failure.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     own = args.config_dir or args.config_path or args.config_name
-    if not args.multirun and not own and _painted(args.overrides):
+    runs_one = not (args.multirun or own or args.cfg or any(getattr(args, f) for f in command_line.NOTHING_RUNS))
+    if runs_one and _painted(args.overrides):
         painter.prestart()
     if not own and not any(o.lstrip("+~").startswith("hydra.mode") for o in args.overrides):
         # Hydra composes the whole config once more only to read hydra.mode (Hydra.get_mode), which xorjax's
