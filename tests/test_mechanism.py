@@ -112,6 +112,50 @@ def test_a_deep_net_keeps_the_lectures_first_layer_and_one_xor_unit_after_it():
     assert computes_xor(e["reduced"])
 
 
+def plain_essential(params, activation):
+    """The module's rule as it reads: every start of the batch, every unit of the layer a candidate, the whole net
+    run again for each removal tried (``mechanism.essential`` leaves out what cannot change)."""
+    fn, L = model.ACTIVATIONS[activation].host, len(params) // 2 - 1
+    params = {k: np.array(v, np.float64) for k, v in params.items()}
+    kept = [np.ones(params[f"b{l}"].shape, bool) for l in range(1, L + 1)]
+    for l in range(L, 0, -1):
+        while True:
+            h = mechanism.forward(params, activation)[0][l - 1]
+            W = params[f"W{l + 1}"]
+            delta = h.mean(axis=0)[None] - h
+            z = mechanism._dense(h, W, params[f"b{l + 1}"])[:, :, None] + delta[:, None] * np.moveaxis(W, 0, 1)[None]
+            for k in range(l + 2, L + 2):
+                z = mechanism._dense(fn(z), params[f"W{k}"][:, :, None], params[f"b{k}"][:, None])
+            margin = np.where(kept[l - 1], (mechanism.SIGNS[:, None, None] * z[:, 0]).min(axis=0), -np.inf)
+            best = np.argmax(margin, axis=0)
+            n = np.arange(best.size)
+            go = kept[l - 1][best, n] & mechanism._computes_xor(z[:, 0])[best, n]
+            if not go.any():
+                break
+            drop = np.zeros_like(kept[l - 1])
+            drop[best[go], n[go]] = True
+            mechanism._fold(params, l, drop, h.mean(axis=0))
+            kept[l - 1] &= ~drop
+    return kept
+
+
+def test_the_search_for_essential_units_is_the_rule_run_plainly_bit_for_bit():
+    # 2-4-4-3-1 nets that compute XOR: the lecture's two units, its output as a hidden unit, passed on to the
+    # output, and random spare units everywhere, some small enough to go and some not.
+    rng = np.random.default_rng(1)
+    n = 400
+    net = {k: rng.normal(size=(*s, n)) * rng.uniform(0, 10, n) for k, s in model.param_shapes((4, 4, 3)).items()}
+    net["W1"][:, :2], net["b1"][:2] = LECTURE["W1"][..., None], LECTURE["b1"][:, None]
+    net["W2"][:2, 0], net["b2"][0] = LECTURE["W2"], LECTURE["b2"][0]
+    net["W3"][0, 0], net["b3"][0], net["W4"][0, 0], net["b4"][0] = 10.0, -5.0, 10.0, -5.0
+    net = {k: v[..., mechanism._computes_xor(mechanism.forward(net)[1])] for k, v in net.items()}
+    assert net["b1"].shape[-1] > 100
+    fast, plain = mechanism.essential(net), plain_essential(net, "sigmoid")
+    for f, p in zip(fast, plain):
+        np.testing.assert_array_equal(f, p)
+    assert all(len(np.unique(k.sum(axis=0))) >= 2 for k in fast)  # starts that keep more, in every layer
+
+
 @pytest.mark.parametrize("activation", list(model.ACTIVATIONS))
 def test_the_numpy_forward_is_the_models(activation):
     import jax

@@ -119,6 +119,28 @@ def test_a_program_compiled_ahead_from_the_shapes_trains_as_the_run_would_bit_fo
     assert ahead[1].status == descent.status(jax.tree.map(jnp.asarray, here[1]))
 
 
+def test_the_reports_predict_is_compiled_beside_the_training_not_after_it():
+    from conftest import compose_settings
+
+    from xorjax.experiments import train
+
+    cfg, _ = compose_settings("steps=25", "log_every=10")
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, seconds, **kw: compiles.append(event) if event == "/jax/core/compile/backend_compile_duration" else None
+    )
+    try:
+        with jax.enable_x64(cfg.precision == "float64"):
+            _, final, trained = train.fit(cfg)
+            assert compiles
+            compiles.clear()
+            yhat, _ = model.predict(final, data.X, cfg.model.activation)  # the report's call: compiled already
+    finally:
+        jax.monitoring.clear_event_listeners()
+    assert compiles == []
+    np.testing.assert_array_equal(np.asarray(yhat), trained.final_yhat)  # the program's outputs, bit for bit
+
+
 def test_start_i_of_many_equals_the_run_with_seed_i_bit_for_bit():
     seeds = [0, 1, 2, 3, 4, 5, 6, 7]
     # 25 steps, as the tests around: the single run is their compiled program. A start computed otherwise side by

@@ -107,18 +107,42 @@ def remove(params: dict, kept: list, activation: str = "sigmoid") -> dict:
     return params
 
 
-def _candidates(params: dict, l: int, hidden: list, activation: str) -> tuple[np.ndarray, np.ndarray]:
-    """For each unit j of hidden layer l and each start, the logit margin and the XOR check of the net with j
-    removed: (H_l, N) each. A removal changes layer l+1's input by (mean_j - h_j) W_{l+1}[j]; the layers after
-    it are run again with the units as a candidate axis."""
-    fn, L = model.ACTIVATIONS[activation].host, len(params) // 2
-    h = hidden[l - 1]  # (4, H, N)
-    W = params[f"W{l + 1}"]  # (H, H', N)
-    znext = _dense(h, W, params[f"b{l + 1}"])  # (4, H', N)
+def _kept_first(kept: np.ndarray) -> np.ndarray:
+    """Each start's units (H, N), its kept ones first in index order, cut to the most any start keeps: (K, N)."""
+    return np.argsort(~kept, axis=0, kind="stable")[: max(int(kept.sum(axis=0).max(initial=0)), 1)]
+
+
+def _later(params: dict, kept: list, l: int) -> list:
+    """Layers l+2 .. of the nets as ``(W, b)`` with every unit removed from hidden layers l+1 .. left out.
+
+    A removed unit adds nothing there: ``_fold`` zeroed its outgoing weights, so in a net of finite weights (the
+    solved ones analysed) its term of every later sum is +-0, and x + 0 = x. The kept units' sums keep their
+    order, so the margins and checks are the whole nets', bit for bit (up to the sign of a zero), for a fraction
+    of the work: a deep net keeps one or two units of each layer it has reduced (a 2-10-10-10-1 sweep's chunk
+    was analysed 3x faster)."""
+    L, out = len(kept), []
+    for k in range(l + 2, L + 2):
+        W, b = params[f"W{k}"], params[f"b{k}"]
+        rows = _kept_first(kept[k - 2])
+        W = np.take_along_axis(W, rows[:, None], axis=0)
+        if k <= L:  # a hidden layer: its own units cut too
+            cols = _kept_first(kept[k - 1])
+            W, b = np.take_along_axis(W, cols[None], axis=1), np.take_along_axis(b, cols, axis=0)
+        out.append((W, b))
+    return out
+
+
+def _candidates(W, b, h, later: list, activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each unit j of a hidden layer (outputs ``h`` (4, H, N), next layer ``W`` (H, H', N) and ``b`` (H', N))
+    and each start, the logit margin and the XOR check of the net with j removed: (H, N) each. A removal changes
+    the next layer's input by (mean_j - h_j) W[j]; the layers after it (``later``) are run again with the units
+    as a candidate axis."""
+    fn = model.ACTIVATIONS[activation].host
+    znext = _dense(h, W, b)  # (4, H', N)
     delta = h.mean(axis=0)[None] - h  # (4, H, N)
     z = znext[:, :, None, :] + delta[:, None, :, :] * np.moveaxis(W, 0, 1)[None]  # (4, H', C=H, N)
-    for k in range(l + 2, L + 1):
-        z = _dense(fn(z), params[f"W{k}"][:, :, None], params[f"b{k}"][:, None])
+    for Wk, bk in later:
+        z = _dense(fn(z), Wk[:, :, None], bk[:, None])
     z = z[:, 0]  # (4, C, N)
     return (SIGNS[:, None, None] * z).min(axis=0), _computes_xor(z)
 
@@ -129,18 +153,26 @@ def essential(params: dict, activation: str = "sigmoid") -> list:
     L = len(params) // 2 - 1
     kept = [np.ones(params[f"b{l}"].shape, bool) for l in range(1, L + 1)]
     for l in range(L, 0, -1):
-        while True:
-            hidden, _ = forward(params, activation)
-            margin, ok = _candidates(params, l, hidden, activation)
-            margin = np.where(kept[l - 1], margin, -np.inf)
+        # Removing units of layer l changes layer l+1's weights only: layer l's outputs, and the later layers, stay.
+        h = forward(params, activation)[0][l - 1]
+        mean = h.mean(axis=0)
+        later = _later(params, kept, l)
+        # layer l+1's kept units (the output's one unit after the last hidden layer)
+        cols = _kept_first(kept[l]) if l < L else np.zeros((1, h.shape[-1]), np.int64)
+        todo = np.arange(h.shape[-1])  # the starts that may still lose a unit of layer l
+        while todo.size:
+            W = np.take_along_axis(params[f"W{l + 1}"][..., todo], cols[None, :, todo], axis=1)
+            b = np.take_along_axis(params[f"b{l + 1}"][..., todo], cols[:, todo], axis=0)
+            sub_later = [(Wk[..., todo], bk[..., todo]) for Wk, bk in later]
+            margin, ok = _candidates(W, b, h[..., todo], sub_later, activation)
+            margin = np.where(kept[l - 1][:, todo], margin, -np.inf)
             best = np.argmax(margin, axis=0)  # the first of equal margins: the lowest index
             n = np.arange(best.size)
-            go = kept[l - 1][best, n] & ok[best, n]
-            if not go.any():
-                break
+            go = kept[l - 1][best, todo] & ok[best, n]
+            todo, best = todo[go], best[go]  # a start that lost no unit keeps its net, and so its candidates
             drop = np.zeros_like(kept[l - 1])
-            drop[best[go], n[go]] = True
-            _fold(params, l, drop, hidden[l - 1].mean(axis=0))
+            drop[best, todo] = True
+            _fold(params, l, drop, mean)
             kept[l - 1] &= ~drop
     return kept
 

@@ -49,6 +49,14 @@ def describe(cfg: Config) -> str:
     )
 
 
+def start_and_predict(cfg: Config) -> dict:
+    """The configured start, and ``model.predict`` compiled on it for the report (the final weights have the start's
+    shapes): compiled beside the training's program, not after it while the pictures are drawn."""
+    params = initial_params(cfg)
+    model.predict(params, data.X, cfg.model.activation)
+    return params
+
+
 def fit(cfg: Config, record_weights: bool = False):
     """Trains from the configured start; returns (initial params, final params, per-run result).
 
@@ -57,7 +65,7 @@ def fit(cfg: Config, record_weights: bool = False):
     spec = config.train_spec(cfg)._replace(record_weights=record_weights)
     # The start is drawn (its own small program compiled and run) beside the compiling of the training's program,
     # which needs the net's shapes only: on 2 cores, 2-10-10-10-1 trains about half a second sooner.
-    start = devices.beside(initial_params, cfg)
+    start = devices.beside(start_and_predict, cfg)
     program = descent.compile_one(cfg.model.hidden, data.X, data.Y, spec, cfg.precision)
     params = start.result()
     final, trained = descent.train_one(params, cfg.optimizer.lr, data.X, data.Y, spec, program)
