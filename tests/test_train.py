@@ -126,8 +126,9 @@ def test_the_reports_predict_is_compiled_beside_the_training_not_after_it():
 
     cfg, _ = compose_settings("steps=25", "log_every=10")
     compiles = []
+    backend_compile = "/jax/core/compile/backend_compile_duration"
     jax.monitoring.register_event_duration_secs_listener(
-        lambda event, seconds, **kw: compiles.append(event) if event == "/jax/core/compile/backend_compile_duration" else None
+        lambda event, seconds, **kw: compiles.append(event) if event == backend_compile else None
     )
     try:
         with jax.enable_x64(cfg.precision == "float64"):
