@@ -1,5 +1,7 @@
 """Every picture a run leaves is drawn here at least once, and the numbers behind them are the lecture's."""
 
+import os
+
 import numpy as np
 import pytest
 from conftest import MULTIRUN_OF_RUNS, run_dirs
@@ -166,11 +168,43 @@ def test_a_helper_started_early_is_the_next_painters_own_and_one_not_wanted_is_c
         (["model.hidden=[10,10,10]"], True),
         (["experiment=handcrafted"], True),
         (["logger.plots=false"], False),
-        (["experiment=sweep"], False),
+        (["experiment=sweep"], True),
+        (["experiment=backprop"], False),
     ],
 )
 def test_the_entry_point_starts_the_helper_early_only_for_pictures_the_painter_draws(overrides, painted):
     assert run._painted(overrides) is painted
+
+
+def test_the_painters_pictures_are_drawn_without_loading_jax(tmp_path):
+    # A painter's helper draws them: loading JAX there would cost a run a second or more, every picture's numbers
+    # being computed by the run (a run's pictures, and a sweep's: its outcomes and its solutions' planes).
+    import pickle
+    import subprocess
+    import sys
+
+    records = {k: np.stack([v, v]) for k, v in LECTURE.items()}
+    jobs, _ = pictures.run_jobs(LECTURE, "sigmoid", [0, 1], [0.7, 0.6], [0.5, 1.0], records)
+    panel = {"weights": LECTURE, "surface": pictures.surface_grid(LECTURE, n=41), "title": "the lecture's"}
+    tasks = [(fn, dict(kw, path=str(tmp_path / f"{name}.png"))) for name, (fn, kw) in jobs.items()]
+    tasks += [
+        (
+            "starts.outcome_shares",
+            dict(path=str(tmp_path / "o.png"), labels=["a"], outcomes=[{"solved": 3}], statuses=descent.STATUSES),
+        ),
+        ("starts.solutions", dict(path=str(tmp_path / "s.png"), rows=[{"title": "row", "panels": [panel]}])),
+    ]
+    (tmp_path / "tasks.pkl").write_bytes(pickle.dumps(tasks))
+    draw = (
+        "import pickle, sys; from xorjax.output.plots import network; "
+        f"done = [network.call(*task) for task in pickle.loads(open({str(tmp_path / 'tasks.pkl')!r}, 'rb').read())]; "
+        "print([why for _, why in done], 'jax' in sys.modules)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", draw], capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg")
+    )
+    assert r.stdout.split() == ["[None,", "None,", "None,", "None,", "None,", "None]", "False"], r.stderr
+    assert len(list(tmp_path.glob("*.png"))) == 6
 
 
 def test_pictures_whose_helper_died_are_drawn_here(tmp_path):
@@ -269,6 +303,7 @@ def test_a_flat_surface_says_so_and_draws_no_line(tmp_path, monkeypatch):
 def test_solutions_show_the_most_common_mechanisms_by_their_reduced_nets_with_a_colour_bar(tmp_path, monkeypatch):
     from xorjax.experiments.sweep import pictures
     from xorjax.output.plots import starts
+    from xorjax.output.plots.network import surface_grid
 
     def mech(name, count, seed, units=(2,), kept=((0, 1),), weights=True):
         return {
@@ -306,7 +341,7 @@ def test_solutions_show_the_most_common_mechanisms_by_their_reduced_nets_with_a_
     assert rows[0]["panels"][2]["kept"] == [[0, 1, 2]]
     seen = saved_figures(monkeypatch, starts)
     for p in rows[0]["panels"]:
-        p["weights"] = LECTURE
+        p["weights"], p["surface"] = LECTURE, surface_grid(LECTURE, n=41)
         p["units"] = p.pop("kept")[0][:2]
     starts.solutions(tmp_path / "solutions.png", rows)
     ((fig, inside),) = seen

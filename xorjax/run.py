@@ -88,7 +88,7 @@ def settings(cfg) -> Config:
 
 # The experiments that draw their pictures with ``plots.painter``: a single run of one starts the painter's helper
 # before Hydra composes its config (2-10-10-10-1: about half a second sooner).
-PAINTED = frozenset({"train", "handcrafted"})
+PAINTED = frozenset({"train", "handcrafted", "sweep"})
 
 
 def _painted(overrides: list[str]) -> bool:

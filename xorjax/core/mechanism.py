@@ -244,6 +244,7 @@ def analyse(params: dict, activation: str = "sigmoid", where: np.ndarray | None 
     return Analysis(kept, reduced, xor, rows, saturated)
 
 
+@lru_cache(maxsize=4096)  # a sweep names thousands of mechanisms from a few dozen tables
 def _bits(code: int, width: int) -> tuple:
     return tuple((int(code) >> (width - 1 - i)) & 1 for i in range(width))
 

@@ -1,7 +1,6 @@
 """Lab 9-2: train the network (any hidden sizes) by gradient descent and show what it learned."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -138,10 +137,8 @@ def draw_pictures(cfg: Config, out: Path, steps, final, trained, helpers=None):
     """Starts drawing the run's pictures; returns a function that waits for them and returns one-line notes
     on those that could not be drawn."""
     jobs, notes = pictures.run_jobs(final, cfg.model.activation, steps, trained.loss, trained.accuracy, trained.weights)
-    pool = ThreadPoolExecutor(1)  # only waits on the helpers, or draws here when there are none
-    drawing = pool.submit(pictures.draw, out, jobs, painter=helpers)
-    pool.shutdown(wait=False)
-    return lambda: notes + drawing.result()[1]
+    drawn = pictures.draw_later(out, jobs, helpers)
+    return lambda: notes + drawn()[1]
 
 
 def write_events(cfg: Config, out: Path, steps, trained, metrics: dict) -> None:

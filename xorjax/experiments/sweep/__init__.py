@@ -35,6 +35,7 @@ from xorjax.core import devices, engine, parts
 from xorjax.errors import WriteError, XorjaxError
 from xorjax.experiments.sweep import chunk_store, part_files, plan, survey
 from xorjax.output import io, progress
+from xorjax.output.plots import painter
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ def run(cfg: Config, out: Path) -> dict:
         log.info(f"resuming the sweep in {cfg.sweep.resume}: its results are written there, not to {out}")
         out = Path(cfg.sweep.resume).expanduser()
     try:
-        starts, tallies, firsts, timing = train_all(cfg, out)
-        atlas = survey.finish(cfg, starts, tallies, firsts, timing, out)
+        # The painter's helpers load matplotlib while this process trains, and draw the pictures side by side.
+        with painter.start(None if cfg.logger.plots else 0) as helpers:
+            starts, tallies, firsts, timing = train_all(cfg, out)
+            atlas = survey.finish(cfg, starts, tallies, firsts, timing, out, painter=helpers)
         if cfg.sweep.parts > 1:
             part_files.save_part(cfg, atlas, tallies, firsts, out)
         return atlas

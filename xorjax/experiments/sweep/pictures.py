@@ -2,21 +2,25 @@
 (solutions.png)."""
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from xorjax.config import Config
 from xorjax.core import mechanism
 from xorjax.output import io
+from xorjax.output.plots import network
 
 PICTURED_MECHANISMS = 6  # solutions.png: the most common mechanisms, each by its representative's reduced net,
 PICTURED_PER_ROW = 3  # this many to a row
+SURFACE_POINTS = 121  # each panel's plane: this many points a side
 
 
-def draw(cfg: Config, atlas: dict, out: Path) -> None:
-    from xorjax.output.plots import starts  # matplotlib: imported only when a sweep draws
-
+def draw(cfg: Config, atlas: dict, out: Path, painter=None) -> Callable[[], list[str]]:
+    """Starts drawing outcomes.png and solutions.png (by ``painter``'s helpers when given, see ``plots.painter``);
+    returns the function that waits for them and returns one-line notes on those that could not be drawn."""
     labels = [f"h={c['hidden']} lr={c['lr']:g} s={c['init_scale']:g}" for c in atlas["configs"]]
-    starts.outcome_shares(out / "outcomes.png", labels, [c["outcomes"] for c in atlas["configs"]], atlas["statuses"])
+    outcomes = [c["outcomes"] for c in atlas["configs"]]
+    jobs = {"outcomes": ("starts.outcome_shares", dict(labels=labels, outcomes=outcomes, statuses=atlas["statuses"]))}
     rows = pictured(atlas)
     if rows:
         for row in rows:
@@ -25,8 +29,11 @@ def draw(cfg: Config, atlas: dict, out: Path) -> None:
                 weights = io.read_weights(out / panel.pop("file"))
                 flat = [j in k for k, width in zip(kept, cfg.model.hidden) for j in range(width)]
                 panel["weights"] = mechanism.explain(weights, cfg.model.activation, flat)["reduced"]
+                panel["surface"] = network.surface_grid(panel["weights"], cfg.model.activation, SURFACE_POINTS)
                 panel["units"] = kept[0]
-        starts.solutions(out / "solutions.png", rows, cfg.model.activation)
+        jobs["solutions"] = ("starts.solutions", dict(rows=rows))
+    drawn = network.draw_later(out, jobs, painter)
+    return lambda: drawn()[1]
 
 
 def pictured(atlas: dict) -> list[dict]:

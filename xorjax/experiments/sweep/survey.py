@@ -85,18 +85,28 @@ def mechanisms(cfg: Config, starts: engine.Grid, t: tally.Tally, g: int, out: Pa
 
 
 def finish(
-    cfg: Config, starts: engine.Grid, tallies: list, firsts: dict, timing: dict, out: Path, extra: dict | None = None
+    cfg: Config,
+    starts: engine.Grid,
+    tallies: list,
+    firsts: dict,
+    timing: dict,
+    out: Path,
+    extra: dict | None = None,
+    painter=None,
 ) -> dict:
-    """Writes the atlas, its tables and pictures from the sweep's tallies: those of a trained sweep, or of its
-    parts merged (``part_files.finish_parts``, whose ``extra`` top-level keys are added where the atlas has none)."""
+    """Writes the atlas, its tables and pictures (by ``painter``'s helpers when given) from the sweep's tallies:
+    those of a trained sweep, or of its parts merged (``part_files.finish_parts``, whose ``extra`` top-level keys
+    are added where the atlas has none)."""
     atlas = build_atlas(cfg, starts, tallies, firsts, timing, out)
     for key, value in (extra or {}).items():
         atlas.setdefault(key, value)
+    # The pictures are drawn while the atlas and its report are written.
+    drawn = pictures.draw(cfg, atlas, out, painter) if cfg.logger.plots else list
     io.write_json(out / "atlas.json", atlas)
     io.write_atomic(out / "atlas.md", report.markdown(atlas))
     for message in report.console(atlas):
         log.info(message)
-    if cfg.logger.plots:
-        pictures.draw(cfg, atlas, out)
+    for note in drawn():
+        log.info(note)
     log.info(f"\nwrote {out}/atlas.json, atlas.md")
     return atlas

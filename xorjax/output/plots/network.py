@@ -10,6 +10,10 @@
 functions take plain numbers and never touch JAX, so ``plots.painter`` can run them in helper processes.
 """
 
+import importlib
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -352,6 +356,15 @@ def draw(out, jobs: dict, prefix: str = "", painter=None) -> tuple[list[Path], l
     return files, notes
 
 
+def draw_later(out, jobs: dict, painter=None) -> Callable[[], tuple[list[Path], list[str]]]:
+    """``draw`` started now, by a thread that only waits on the painter's helpers (or draws here when there are
+    none), so that this process writes its files meanwhile; returns the function that waits for it."""
+    pool = ThreadPoolExecutor(1)
+    drawing = pool.submit(draw, out, jobs, painter=painter)
+    pool.shutdown(wait=False)
+    return drawing.result
+
+
 def cost(fn: str, kwargs: dict) -> int:
     """A picture's drawing time, roughly, in pictures of one axes (an axes' ticks and texts are most of it): the
     weights over training have one axes per array (2-10-10-10-1: 1.1 s, against 0.3-0.5 s for each other one)."""
@@ -359,11 +372,14 @@ def cost(fn: str, kwargs: dict) -> int:
 
 
 def call(fn: str, kwargs: dict):
-    """One picture; a picture that fails to draw costs a note, never the run's results: (path, None) or (None,
-    why). One that cannot be written (``WriteError``: a full disk, a read-only folder) ends the run as any other
-    file does: the next file would fail the same way."""
+    """One picture, ``fn`` a function of this module or of another picture module (``"starts.solutions"``); a
+    picture that fails to draw costs a note, never the run's results: (path, None) or (None, why). One that cannot
+    be written (``WriteError``: a full disk, a read-only folder) ends the run as any other file does: the next
+    file would fail the same way."""
+    module, _, name = fn.rpartition(".")
     try:
-        return str(globals()[fn](**kwargs)), None
+        found = importlib.import_module(f"xorjax.output.plots.{module}") if module else sys.modules[__name__]
+        return str(getattr(found, name)(**kwargs)), None
     except WriteError:
         raise
     except Exception as e:

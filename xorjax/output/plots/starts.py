@@ -1,8 +1,8 @@
 """Pictures of many starts: how often each setting ends how, what the solutions look like, where training
 goes from a grid of starts, and the success rate over a multirun's shapes x learning rates.
 
-NumPy and matplotlib, drawn after the sweep from the numbers it kept; only ``solutions`` computes (the network's
-output over the plane, by the model's own forward pass, ``training.surface_grid``).
+NumPy and matplotlib, drawn after the sweep from the numbers it kept (``solutions``' planes too: its caller
+computes them, by ``network.surface_grid``).
 """
 
 from pathlib import Path
@@ -11,10 +11,7 @@ import numpy as np
 
 from xorjax.core import data
 from xorjax.output.plots import COLORS, figure, save
-from xorjax.output.plots.network import (  # surface_grid loads JAX only when called
-    LIMITS,
-    surface_grid,
-)
+from xorjax.output.plots.network import LIMITS
 
 
 def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> Path:
@@ -38,10 +35,11 @@ def outcome_shares(path, labels: list[str], outcomes: list[dict], statuses) -> P
         return save(fig, path, tight=False)
 
 
-def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121) -> Path:
+def solutions(path, rows: list[dict]) -> Path:
     """The most common solutions (a sweep's mechanisms, each by its reduced net): yhat over the input plane with
     its 0.5 line (solid), each first-layer hidden unit's line w1 x1 + w2 x2 + b = 0 where it switches (dashed), and
-    the four patterns. ``rows``: dicts with ``title`` and ``panels``, dicts with ``weights``, ``title`` and
+    the four patterns. ``rows``: dicts with ``title`` and ``panels``, dicts with ``weights``, ``surface`` (its
+    ``surface_grid``, computed by the caller: a painter's helper draws without loading JAX), ``title`` and
     optionally ``units``, the hidden units whose lines are drawn (all by default: a removed unit has none)."""
     from matplotlib.lines import Line2D
 
@@ -68,7 +66,7 @@ def solutions(path, rows: list[dict], activation: str = "sigmoid", n: int = 121)
             for ax in axes[len(row["panels"]) :]:
                 ax.set_visible(False)
             for ax, rep in zip(axes, row["panels"]):
-                xs, yhat = surface_grid(rep["weights"], activation, n)
+                xs, yhat = rep["surface"]
                 im = ax.imshow(
                     yhat, origin="lower", extent=(*LIMITS, *LIMITS), vmin=0, vmax=1, cmap="RdBu_r", alpha=0.75
                 )
