@@ -101,7 +101,7 @@ def finish(
     for key, value in (extra or {}).items():
         atlas.setdefault(key, value)
     # The pictures are drawn while the atlas and its report are written.
-    drawn = pictures.draw(cfg, atlas, out, painter) if cfg.logger.plots else list
+    drawn = pictures.draw(cfg, atlas, out, painter) if cfg.logger.plots else lambda: []
     io.write_json(out / "atlas.json", atlas)
     io.write_atomic(out / "atlas.md", report.markdown(atlas))
     for message in report.console(atlas):

@@ -13,7 +13,6 @@ functions take plain numbers and never touch JAX, so ``plots.painter`` can run t
 import importlib
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -359,10 +358,9 @@ def draw(out, jobs: dict, prefix: str = "", painter=None) -> tuple[list[Path], l
 def draw_later(out, jobs: dict, painter=None) -> Callable[[], tuple[list[Path], list[str]]]:
     """``draw`` started now, by a thread that only waits on the painter's helpers (or draws here when there are
     none), so that this process writes its files meanwhile; returns the function that waits for it."""
-    pool = ThreadPoolExecutor(1)
-    drawing = pool.submit(draw, out, jobs, painter=painter)
-    pool.shutdown(wait=False)
-    return drawing.result
+    from xorjax.core import devices  # here only: the helpers that draw never load JAX
+
+    return devices.beside(draw, out, jobs, "", painter).result
 
 
 def cost(fn: str, kwargs: dict) -> int:

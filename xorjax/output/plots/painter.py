@@ -158,11 +158,12 @@ def _shares(tasks: list, n: int) -> list[list[int]]:
     beside its three other pictures, 1.3 s; in turn, the weights and another picture took 1.6 s)."""
     from xorjax.output.plots import network
 
+    costs = [network.cost(*task) for task in tasks]
     shares, loads = [[] for _ in range(n)], [0] * n
-    for i in sorted(range(len(tasks)), key=lambda i: -network.cost(*tasks[i])):
+    for i in sorted(range(len(tasks)), key=lambda i: -costs[i]):
         least = loads.index(min(loads))
         shares[least].append(i)
-        loads[least] += network.cost(*tasks[i])
+        loads[least] += costs[i]
     return shares
 
 
