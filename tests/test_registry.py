@@ -108,24 +108,13 @@ def test_a_new_activation_needs_its_record_only(monkeypatch, tmp_path):
     assert atlas.describe(atlas.family(atlas.keys(hidden, output)[0])).count("+") == 1
 
 
-# Known exceptions, each a finding to fix rather than a property given up.
-KNOWN = {
-    "adam": pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "XLA on CPU rounds optax.adam's bias-corrected update sqrt(nu / (1 - b2**t)) differently for one start "
-            "than for eight (last bits, ~5e-7 after 100 steps); reproduced with optax alone, no xorjax code"
-        ),
-    )
-}
-
-
-@pytest.mark.parametrize("optimizer", [pytest.param(name, marks=KNOWN.get(name, ())) for name in descent.OPTIMIZERS])
-def test_every_optimizer_trains_starts_side_by_side_as_each_alone_bit_for_bit(optimizer):
+@pytest.mark.parametrize("pair", [False, True], ids=["one step", "two steps"])  # per loop, as a big sweep (Spec.pair)
+@pytest.mark.parametrize("optimizer", descent.OPTIMIZERS)
+def test_every_optimizer_trains_starts_side_by_side_as_each_alone_bit_for_bit(optimizer, pair):
     spec = descent.Spec(steps=100, log_every=25, optimizer=optimizer)
     params = descent.init_starts(np.arange(8), (2,))
     lrs = np.geomspace(0.05, 5.0, 8)  # a learning rate of its own for each start, too
-    final, trained = descent.train_starts(params, lrs, data.X, data.Y, spec)
+    final, trained = descent.train_starts(params, lrs, data.X, data.Y, spec._replace(pair=pair))
     for i in range(8):
         one, alone = descent.train_starts(
             {k: v[..., i : i + 1] for k, v in params.items()}, lrs[i : i + 1], data.X, data.Y, spec

@@ -51,6 +51,14 @@ def test_every_start_equals_its_single_run_bit_for_bit_across_chunks_lrs_and_sca
         assert int(descent.status(trained)) == starts.status[i]
 
 
+def test_only_a_sweep_big_enough_to_repay_the_compile_takes_two_steps_per_loop():
+    # the pair itself trains to the same numbers (test_train.py); here, who gets it: starts x steps x weights
+    assert engine.pairs(10000, [10, 10, 10], 10001)  # 261 weights: 2.6e10
+    assert not engine.pairs(1000, [2], 10001)  # the default sweep: 9 weights, 9e7
+    assert engine.pairs(math.ceil(engine.PAIR_WORK / 9 / 10001), [2], 10001)
+    assert not engine.pairs(math.floor(engine.PAIR_WORK / 9 / 10001), [2], 10001)
+
+
 def test_grid_lays_out_settings_one_after_the_other():
     cells, per = grid(5, 3, [0.1, 1.0], [2.0])
     assert cells == [(0.1, 2.0), (1.0, 2.0)]

@@ -93,18 +93,30 @@ def test_history_keeps_every_log_every_step():
     np.testing.assert_array_equal(trained.loss, np.asarray(every.loss)[[0, 10, 20]])
 
 
-@pytest.mark.parametrize("starts", [1, 8])
-def test_a_last_shorter_block_adds_no_copy_of_the_step(starts):
+def test_a_last_shorter_block_adds_no_copy_of_the_step():
     # 10,001 steps are ten blocks of 1,000 and one of 1: the step must be traced (and compiled) as often as for
-    # 10,000 (once for a single start, twice for a sweep's starts that take two steps per loop), not once more
+    # 10,000 (once, or with two steps per loop three times: the pair and an odd block's last step), not once more
     # for the last block. Counted by its sigmoids in the program: the hidden units' and the output's.
-    def sigmoids(steps):
-        params = descent.init_starts(np.arange(starts), [2])
-        spec = descent.Spec(steps=steps)
-        jaxpr = jax.make_jaxpr(lambda p: descent.train_starts_uncompiled(p, np.full(starts, 0.1), data.X, data.Y, spec))
+    def sigmoids(steps, pair):
+        params = descent.init_starts(np.arange(8), [2])
+        spec = descent.Spec(steps=steps, pair=pair)
+        jaxpr = jax.make_jaxpr(lambda p: descent.train_starts_uncompiled(p, np.full(8, 0.1), data.X, data.Y, spec))
         return str(jaxpr(params)).count("logistic")
 
-    assert sigmoids(10001) == sigmoids(10000) == sigmoids(1)
+    for pair in (False, True):
+        assert sigmoids(10001, pair) == sigmoids(10000, pair) == sigmoids(1, pair)
+    assert sigmoids(1, True) > sigmoids(1, False)
+
+
+def test_two_steps_per_loop_train_as_one_step_per_loop_bit_for_bit():
+    # laid out as sums (units: test_registry.py, for every optimizer); blocks of 10, 10 and 5 steps: an odd
+    # block's last step is taken on its own
+    spec = descent.Spec(steps=25, log_every=10)
+    params, lrs = descent.init_starts(np.arange(8), [6, 6]), np.full(8, 0.5)
+    one = descent.train_starts(params, lrs, data.X, data.Y, spec)
+    two = descent.train_starts(params, lrs, data.X, data.Y, spec._replace(pair=True))
+    for a, b in zip(jax.tree.leaves(one), jax.tree.leaves(two), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # A single run's program is compiled ahead, and with plain gradient descent by XLA's older fusion emitters
@@ -131,9 +143,14 @@ def test_a_program_compiled_ahead_from_the_shapes_trains_as_the_run_would_bit_fo
         program = descent.compile_one(hidden, data.X, data.Y, spec, precision)
         one = descent.in_precision({k: v[..., 0] for k, v in descent.init_starts([3], hidden).items()}, precision)
         ahead = descent.train_one(one, 0.5, data.X, data.Y, spec, program)
-        here = descent.train_one(one, 0.5, data.X, data.Y, spec)
-    for a, b in zip(jax.tree.leaves(ahead), jax.tree.leaves(here), strict=True):
+        alone = descent.train_one(one, 0.5, data.X, data.Y, spec)
+        # as a sweep trains it: by train_starts, compiled with the newer emitters
+        lrs = np.asarray([0.5], descent.PRECISIONS[precision])
+        here = descent.train_starts({k: v[..., None] for k, v in one.items()}, lrs, data.X, data.Y, spec)
+        here = jax.tree.map(lambda a: np.asarray(a)[..., 0], here)
+    for a, b, c in zip(jax.tree.leaves(ahead), jax.tree.leaves(alone), jax.tree.leaves(here), strict=True):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
     assert ahead[1].status == descent.status(jax.tree.map(jnp.asarray, here[1]))
 
 

@@ -39,6 +39,10 @@ class Spec(NamedTuple):
     # Freeze a start once its cost falls below this (0: never); the step it did so is ``Trained.stopped_at``.
     # Rumelhart, Hinton & Williams stopped each run at a target error (``experiment=rhw1986``).
     stop_below: float = 0.0
+    # Take two steps per loop iteration (nets laid out as units or sums, ``PAIRED`` optimizers): the same numbers,
+    # each step up to 1.4x faster on some machines and no faster on others, and the program 1.3-1.6x slower to
+    # compile. The sweep engine asks for it for sweeps big enough to repay the compile (``engine.PAIR_WORK``).
+    pair: bool = False
 
 
 class Trained(NamedTuple):
@@ -60,14 +64,19 @@ class Trained(NamedTuple):
 # Every optimizer here must act elementwise: each parameter's update depends on that parameter's own
 # gradient and state alone (no norms, no clipping or statistics across parameters). That is what makes the
 # starts of a sweep independent, so start i follows exactly the trajectory it would follow alone;
-# tests/test_registry.py checks it for every entry. Adam's is independent too, but XLA divides by its bias
-# correction 1 - b2^t in another way for one start than for several, so there a sweep's start and its single
-# run agree to the last bit or two only (that test marks it).
+# tests/test_registry.py checks it for every entry.
 OPTIMIZERS = {
     "sgd": lambda lr, momentum: optax.sgd(lr),
     "momentum": lambda lr, momentum: optax.sgd(lr, momentum=momentum),
     "adam": lambda lr, momentum: optax.adam(lr),
 }
+
+
+# The optimizers whose starts keep their numbers to the bit with two steps per loop iteration (``Spec.pair``). With
+# adam, XLA then computes the bias-corrected update sqrt(nu / (1 - b2^t)) in another way for several starts than for
+# one (the last bits, ~5e-7 after 100 steps): adam takes one step per loop, so that for every optimizer start i of
+# any sweep is the run seed=i (tests/test_registry.py).
+PAIRED = ("sgd", "momentum")
 
 
 def make_optimizer(name: str, lr, momentum: float = 0.9) -> optax.GradientTransformation:
@@ -99,8 +108,8 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
     X, Y = jnp.asarray(X), jnp.asarray(Y)
     opt = make_optimizer(spec.optimizer, lr, spec.momentum)
     batch_shape = jnp.shape(layers[0][1][0])
-    many = int(np.prod(batch_shape)) > 1
-    unroll = 2 if many and (model.all_units(layers) or all(isinstance(W, model.Sums) for W, _ in layers)) else 1
+    laid_out = model.all_units(layers) or all(isinstance(W, model.Sums) for W, _ in layers)
+    unroll = 2 if spec.pair and spec.optimizer in PAIRED and laid_out else 1
 
     def update(layers, opt_state, grads):
         updates, opt_state = opt.update(grads, opt_state, layers)
@@ -131,11 +140,10 @@ def train_layers(layers, lr, X, Y, spec: Spec) -> Trained:
 
     def block(carry, n):
         # Record the cost and accuracy the block starts from (and the parameters they were taken at), then
-        # take its n steps: the history keeps every log_every-th value only. Many starts laid out as units or
-        # sums take two steps per loop iteration: XLA then fuses one step's update into the next step's forward
-        # pass instead of writing every parameter out and reading it back, which makes a 2-2-1 step about 1.4x
-        # faster and a 2-10-10-10-1 sweep 1.1-1.25x (the same numbers; 2 busy cores). A single start, and
-        # matrices, take one: a single run spends its time compiling, and the step is then compiled once.
+        # take its n steps: the history keeps every log_every-th value only. With ``Spec.pair``, two steps per
+        # loop iteration: XLA then fuses one step's update into the next step's forward pass instead of writing
+        # every parameter out and reading it back (the same numbers). Otherwise, and for matrices, one: the step
+        # is then compiled once.
         c, acc = model.cost_and_accuracy(carry[0], X, Y, spec.activation, spec.loss)
         rec = (c, acc, model.from_layers(carry[0])) if spec.record_weights else (c, acc)
         carry = jax.lax.fori_loop(0, n // unroll, lambda _, c: steps(c, unroll), carry)
@@ -322,7 +330,7 @@ train_starts.__doc__ = """Trains starts laid out with the start axis last; retur
 Trained."""
 
 
-# A single run of plain gradient descent is compiled with XLA's older fusion emitters (see ``_init_starts``): they
+# A single start of plain gradient descent is compiled with XLA's older fusion emitters (see ``_init_starts``): they
 # compile it about twice as fast (2-10-10-10-1: 3.7 -> 2.0 CPU-s), to the same numbers bit for bit, so start i of a
 # sweep stays the run seed=i (tests/test_train.py checks every layout, activation, loss, batch and precision).
 # Not momentum, whose last bits differ, nor a sweep's many starts, which they compile and train 1.2x slower.
@@ -334,13 +342,17 @@ _train_one_older = jax.jit(
 )
 
 
+def _one(spec: Spec):
+    """The compiled ``train_starts`` that trains a single start by ``spec``."""
+    return _train_one_older if spec.optimizer in OLDER_EMITTERS else train_starts
+
+
 def compile_one(hidden, X, Y, spec: Spec, precision: str = "float32"):
     """``train_one``'s program for a net of ``hidden`` in ``precision``, compiled from the shapes alone, before
     the start is known: a run compiles it while its start is drawn."""
     dtype = PRECISIONS[precision]
     shapes = {k: jax.ShapeDtypeStruct((*s, 1), dtype) for k, s in model.param_shapes(hidden).items()}
-    program = _train_one_older if spec.optimizer in OLDER_EMITTERS else train_starts
-    return program.lower(shapes, jax.ShapeDtypeStruct((1,), dtype), X, Y, spec).compile()
+    return _one(spec).lower(shapes, jax.ShapeDtypeStruct((1,), dtype), X, Y, spec).compile()
 
 
 def train_one(params, lr: float, X, Y, spec: Spec, program=None):
@@ -350,6 +362,6 @@ def train_one(params, lr: float, X, Y, spec: Spec, program=None):
     for a 2-2-1 run, a fifth of a second)."""
     params = {k: np.asarray(v)[..., None] for k, v in params.items()}
     lrs = np.asarray([lr], next(iter(params.values())).dtype)
-    final, trained = train_starts(params, lrs, X, Y, spec) if program is None else program(params, lrs, X, Y)
+    final, trained = _one(spec)(params, lrs, X, Y, spec) if program is None else program(params, lrs, X, Y)
     final, trained = jax.device_get((final, trained))
     return {k: v[..., 0] for k, v in final.items()}, jax.tree.map(lambda a: a[..., 0], trained)

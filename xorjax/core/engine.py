@@ -39,6 +39,11 @@ SOLVED = descent.STATUSES.index("solved")
 # chunk); 2-12-12-1, 3,000 starts, 21.6 s against 22.4 s. A net with a matrix layer trains its starts one at a
 # time (``descent``): 2-32-32-1, 1,000 starts, took 28.1 s at 32,768 (27 starts a core), 30.7 s at 65,536.
 CACHE_WEIGHTS = {"sums": 65536, "matrix": 32768}
+# A sweep takes two steps per loop iteration (``descent.Spec.pair``) from this much work on: starts x steps x weights.
+# The pair compiles 0.8 s (2-2-1) to 2.5 s (2-10-10-10-1) longer, and makes a step 0-8% faster on this machine (it was
+# 1.1-1.4x on others). Measured on 2 cores: 1,000 2-2-1 starts x 10,001 steps (9e7) lost 0.8 s by it; 10,000
+# 2-10-10-10-1 starts (2.6e10) broke even.
+PAIR_WORK = 4e9
 
 
 class Starts(NamedTuple):
@@ -260,6 +265,11 @@ def per_core(chunk: int, hidden) -> int:
     return min(chunk, max(1, cap // sum(math.prod(s) for s in model.param_shapes(hidden).values())))
 
 
+def pairs(starts: int, hidden, steps: int) -> bool:
+    """Whether a sweep of ``starts`` takes two steps per loop iteration (``PAIR_WORK``)."""
+    return starts * steps * sum(math.prod(s) for s in model.param_shapes(hidden).values()) >= PAIR_WORK
+
+
 def train_chunks(
     n: int,
     part: Callable,
@@ -286,6 +296,7 @@ def train_chunks(
     devices = jax.local_devices()
     chunk = per_core(chunk, hidden)
     size = min(chunk * len(devices), -(-(n - first) // len(devices)) * len(devices))  # a multiple of the devices
+    spec = spec._replace(pair=pairs(n - first, hidden, spec.steps))
     call = compile_chunk(init, tuple(hidden), spec, tuple(devices))
     one_layer = len(hidden) == 1
     chunks = plan(n, size, store.finished() if store is not None else {}, first)
