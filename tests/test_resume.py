@@ -237,6 +237,38 @@ def test_two_devices_give_the_single_device_result_bit_for_bit(tmp_path, whole, 
     assert_same_results(results(one), results(whole))
 
 
+def test_a_ctrl_c_that_a_library_turned_into_another_exception_still_stops_the_sweep_as_resumable(
+    tmp_path, monkeypatch
+):
+    # NumPy turns a KeyboardInterrupt raised inside its comparison of structured arrays (np.unique over a chunk's
+    # families) into a TypeError: the sweep must still stop as interrupted, naming the override that resumes it.
+    from xorjax import errors
+    from xorjax.experiments import sweep
+
+    def interrupted_in_numpy(cfg, out):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the signal's handler raises at the next bytecode
+        except KeyboardInterrupt:
+            raise TypeError("Cannot compare structured arrays unless they have a common dtype") from None
+
+    monkeypatch.setattr(sweep, "train_all", interrupted_in_numpy)
+    monkeypatch.setattr(errors, "_interrupted", [])
+    before = signal.signal(signal.SIGINT, errors.on_interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt, match=f"^sweep.resume={tmp_path}$"):
+            run_here(tmp_path, *SMALL)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert errors.interrupted()
+    # without the Ctrl-C, the same exception is a failure, as it was raised
+    monkeypatch.setattr(errors, "_interrupted", [])
+    monkeypatch.setattr(sweep, "train_all", lambda cfg, out: np.unique(np.zeros(1, "i4,i4"), axis=0) + "x")
+    with pytest.raises(Exception) as e:
+        run_here(tmp_path, *SMALL)
+    assert not isinstance(e.value, KeyboardInterrupt)
+
+
 @pytest.mark.slow
 def test_a_killed_or_interrupted_sweep_resumes_to_the_uninterrupted_result(tmp_path, whole, jax_cache):
     expected = results(whole)

@@ -2,6 +2,7 @@
 edge, turns them into both (``EXIT`` is the table of exit statuses the README shows)."""
 
 import os
+import signal
 
 # The exit statuses of ``python -m xorjax.run`` (and ``python -m xorjax.summary``); the README's table lists them.
 DONE, JOB_FAILED, SETTING, WRITE, INTERRUPTED = 0, 1, 2, 74, 130  # 74: sysexits.h's EX_IOERR, 130: 128 + SIGINT
@@ -12,6 +13,21 @@ EXIT = {
     WRITE: "a file or folder could not be written (no space, quota, read-only, permission, I/O error)",
     INTERRUPTED: "interrupted (Ctrl-C)",
 }
+
+
+_interrupted = []
+
+
+def on_interrupt(signum, frame):
+    """SIGINT's handler (``run.main`` sets it): Python's own, which raises KeyboardInterrupt, remembering that it
+    came. A KeyboardInterrupt raised inside a library can leave it as another exception (NumPy's comparison of
+    structured arrays turns it into a TypeError); ``interrupted`` then tells that it is an interruption all the same."""
+    _interrupted.append(signum)
+    signal.default_int_handler(signum, frame)
+
+
+def interrupted() -> bool:
+    return bool(_interrupted)
 
 
 class XorjaxError(Exception):

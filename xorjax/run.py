@@ -11,6 +11,7 @@ import io as _io
 import logging
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from omegaconf import OmegaConf, open_dict
 from xorjax import callbacks, command_line, config
 from xorjax.config import Config, validate
 from xorjax.core import devices
-from xorjax.errors import INTERRUPTED, JOB_FAILED, WriteError, XorjaxError
+from xorjax.errors import INTERRUPTED, JOB_FAILED, WriteError, XorjaxError, interrupted, on_interrupt
 from xorjax.output.plots import painter
 
 
@@ -255,6 +256,7 @@ def main() -> None:
         # Hydra composes the whole config once more only to read hydra.mode (Hydra.get_mode), which xorjax's
         # configs leave unset (tests/test_cli.py checks): unset, -m or its absence decides, 0.24 s sooner.
         Hydra.get_mode = lambda self, config_name, overrides: None
+    signal.signal(signal.SIGINT, on_interrupt)
     try:
         _app()
     except KeyboardInterrupt as e:
@@ -269,6 +271,11 @@ def main() -> None:
     except CompactHydraException as e:  # what Hydra itself prints for its own errors, without HYDRA_FULL_ERROR
         print(_message(e), file=sys.stderr)
         sys.exit(JOB_FAILED)
+    except Exception:
+        if not interrupted():
+            raise
+        print("xorjax: interrupted", file=sys.stderr)  # a Ctrl-C that a library turned into another exception
+        sys.exit(INTERRUPTED)
     if not args.multirun:
         # A single run has written and closed all it wrote; the interpreter's own teardown (JAX's runtime, its
         # thread pools, thousands of modules) would add 0.3-0.6 s to a 2-second run, so leave without it. A

@@ -32,7 +32,7 @@ import jax
 from xorjax import config
 from xorjax.config import Config
 from xorjax.core import devices, engine, parts
-from xorjax.errors import WriteError, XorjaxError
+from xorjax.errors import WriteError, XorjaxError, interrupted
 from xorjax.experiments.sweep import chunk_store, part_files, plan, survey
 from xorjax.output import io, progress
 from xorjax.output.plots import painter
@@ -67,6 +67,10 @@ def run(cfg: Config, out: Path) -> dict:
         raise KeyboardInterrupt(f"sweep.resume={out}") from None
     except WriteError as e:  # a full disk: what is kept, and (the entry point adds it) the command that resumes
         raise chunk_store.kept_so_far(cfg, out, e) from None
+    except Exception:
+        if interrupted():  # a Ctrl-C that a library turned into another exception
+            raise KeyboardInterrupt(f"sweep.resume={out}") from None
+        raise
 
 
 def train_all(cfg: Config, out: Path):
